@@ -1,0 +1,287 @@
+"""ARMA layers: drop-in replacements for ``nn.Conv1d/2d/3d`` with a learnable stable AR filter.
+
+``ARMA2d(...)(x)`` computes ``T = conv2d(x)`` (the moving-average part, any conv argument) and
+then solves ``A ⋆ Y = T`` per output channel (the autoregressive part), see
+:func:`arma_core.ar_solve`. With the default ``ar_init=0.0`` the AR filter is the identity and the
+layer equals the convolution with the same weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from arma_stability import (
+    DEFAULT_EPS,
+    REPARAMETERIZATIONS,
+    coefficients_from_parameters,
+    stable_parameters,
+)
+from torch import Tensor, nn
+
+from .solve import BOUNDARIES, METHODS, ar_solve
+
+__all__ = ["ARMA1d", "ARMA2d", "ARMA3d"]
+
+ARInit = float | tuple[float, float]
+
+
+class _ARMAMixin:
+    """AR parameters and the AR solve shared by the ARMA layers."""
+
+    _spatial_dims: int
+    ar_weight: nn.Parameter
+    out_channels: int
+
+    def _init_ar(
+        self,
+        ar_order: int,
+        ar_init: ARInit,
+        boundary: str,
+        reparam: str,
+        ar_eps: float,
+        method: str,
+        device: torch.device | str | None,
+        dtype: torch.dtype | None,
+    ) -> None:
+        if isinstance(ar_order, bool) or not isinstance(ar_order, int):
+            raise TypeError(f"ar_order should be an int, got {type(ar_order).__name__}")
+        if ar_order < 0:
+            raise ValueError(f"ar_order should be >= 0, got {ar_order}")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
+        if method not in METHODS:
+            raise ValueError(f"method should be one of {METHODS}, got {method!r}")
+        if reparam not in REPARAMETERIZATIONS:
+            raise ValueError(
+                f"reparam should be one of {sorted(REPARAMETERIZATIONS)}, got {reparam!r}"
+            )
+        if not 0.0 < ar_eps < 1.0:
+            raise ValueError(f"ar_eps should be in (0, 1), got {ar_eps}")
+        self.ar_order = ar_order
+        self.ar_init = ar_init
+        self.boundary = boundary
+        self.reparam = reparam
+        self.ar_eps = ar_eps
+        self.method = method
+        shape = (self._spatial_dims, self.out_channels, ar_order, 2)
+        self.ar_weight = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
+        self.reset_ar_parameters()
+
+    def reset_ar_parameters(self) -> None:
+        """Initialise ``ar_weight`` from ``ar_init``.
+
+        A float is the standard deviation of a normal draw of the unconstrained parameters
+        (``0.0``: the identity filter, so the layer starts as its convolution). A pair
+        ``(a_left, a_right)`` sets those coefficients in every stage, axis and channel (only with
+        ``reparam="stable"``, whose inverse map exists).
+        """
+        init = self.ar_init
+        with torch.no_grad():
+            if isinstance(init, tuple):
+                if self.reparam != "stable":
+                    raise ValueError(
+                        f"ar_init as coefficients needs reparam='stable', got {self.reparam!r}"
+                    )
+                coeffs = torch.tensor(init, dtype=torch.float64).expand(self.ar_weight.shape)
+                self.ar_weight.copy_(stable_parameters(coeffs, self.ar_eps))
+            elif isinstance(init, float | int) and not isinstance(init, bool):
+                if init < 0:
+                    raise ValueError(f"ar_init as a std should be >= 0, got {init}")
+                if init == 0:
+                    self.ar_weight.zero_()
+                else:
+                    self.ar_weight.normal_(0.0, float(init))
+            else:
+                raise TypeError(
+                    f"ar_init should be a float (std) or a pair (a_left, a_right), got {init!r}"
+                )
+
+    def ar_coefficients(self) -> Tensor:
+        """AR coefficients ``(a_left, a_right)``: Tensor[D, C_out, ar_order, 2]."""
+        return coefficients_from_parameters(self.ar_weight, self.reparam, self.ar_eps)
+
+    def _check_input(self, input: Tensor) -> None:
+        d = self._spatial_dims
+        if not isinstance(input, Tensor):
+            raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (d + 1, d + 2):
+            raise ValueError(
+                f"input should be {d + 2}D (batched) or {d + 1}D (unbatched), "
+                f"got shape {tuple(input.shape)}"
+            )
+        channels = input.shape[-d - 1]
+        if channels != self.in_channels:  # type: ignore[attr-defined]
+            raise ValueError(
+                f"input should have in_channels={self.in_channels} channels, "  # type: ignore[attr-defined]
+                f"got {channels} (shape {tuple(input.shape)})"
+            )
+
+    def _ar(self, t: Tensor) -> Tensor:
+        if self.ar_order == 0:
+            return t
+        unbatched = t.ndim == self._spatial_dims + 1
+        if unbatched:
+            t = t.unsqueeze(0)
+        y = ar_solve(t, self.ar_coefficients(), boundary=self.boundary, method=self.method)
+        return y.squeeze(0) if unbatched else y
+
+    def _ar_repr(self) -> str:
+        s = f", ar_order={self.ar_order}"
+        if self.ar_init != 0.0:
+            s += f", ar_init={self.ar_init}"
+        if self.boundary != "circular":
+            s += f", boundary={self.boundary!r}"
+        if self.reparam != "stable":
+            s += f", reparam={self.reparam!r}"
+        if self.method != "auto":
+            s += f", method={self.method!r}"
+        return s
+
+
+_DOC = """{title}
+
+    Takes every ``nn.{conv}`` argument, plus:
+
+    Args:
+        ar_order: stages of length-3 factors per axis; the AR kernel spans ``2·ar_order + 1``
+            (the paper's AR kernel size 3 is ``ar_order=1``, 5 is ``2``). ``0`` disables the AR
+            part. Adds ``{d}·2·out_channels·ar_order`` parameters.
+        ar_init: ``0.0`` (identity: the layer starts as its convolution), a std for a normal
+            draw of the unconstrained AR parameters, or a pair ``(a_left, a_right)``.
+        boundary: ``"circular"`` or ``"zero"`` (see :func:`arma_core.ar_solve`).
+        reparam: ``"stable"`` (``|a_left| + |a_right| <= 1 − ar_eps``, always invertible) or the
+            papers' ``"icml_eq16"`` / ``"neurips_eq9"`` (not stable; ablations only).
+        ar_eps: stability margin of each factor for ``reparam="stable"``.
+        method: AR solve method, ``"auto"``, ``"fft"`` or ``"matmul"``.
+
+    Shape:
+        input ``{shape_in}`` -> output ``{shape_out}``, exactly as ``nn.{conv}``.
+        The output map must be at least ``2·ar_order + 1`` long on every spatial axis.
+"""
+
+
+class ARMA1d(_ARMAMixin, nn.Conv1d):
+    __doc__ = _DOC.format(
+        title="1D ARMA layer: ``nn.Conv1d`` then a learnable AR filter along L.",
+        conv="Conv1d", d=1, shape_in="(N, C_in, L_in)", shape_out="(N, C_out, L_out)",
+    )
+    _spatial_dims = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] = 1,
+        padding: str | int | tuple[int] = 0,
+        dilation: int | tuple[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        ar_order: int = 1,
+        ar_init: ARInit = 0.0,
+        boundary: str = "circular",
+        reparam: str = "stable",
+        ar_eps: float = DEFAULT_EPS,
+        method: str = "auto",
+    ) -> None:
+        nn.Conv1d.__init__(
+            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+            bias, padding_mode, device, dtype,
+        )
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        return self._ar(nn.Conv1d.forward(self, input))
+
+    def extra_repr(self) -> str:
+        return nn.Conv1d.extra_repr(self) + self._ar_repr()
+
+
+class ARMA2d(_ARMAMixin, nn.Conv2d):
+    __doc__ = _DOC.format(
+        title="2D ARMA layer: ``nn.Conv2d`` then a learnable separable AR filter over H and W.",
+        conv="Conv2d", d=2, shape_in="(N, C_in, H_in, W_in)",
+        shape_out="(N, C_out, H_out, W_out)",
+    )
+    _spatial_dims = 2
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: str | int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        ar_order: int = 1,
+        ar_init: ARInit = 0.0,
+        boundary: str = "circular",
+        reparam: str = "stable",
+        ar_eps: float = DEFAULT_EPS,
+        method: str = "auto",
+    ) -> None:
+        nn.Conv2d.__init__(
+            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+            bias, padding_mode, device, dtype,
+        )
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        return self._ar(nn.Conv2d.forward(self, input))
+
+    def extra_repr(self) -> str:
+        return nn.Conv2d.extra_repr(self) + self._ar_repr()
+
+
+class ARMA3d(_ARMAMixin, nn.Conv3d):
+    __doc__ = _DOC.format(
+        title="3D ARMA layer: ``nn.Conv3d`` then a learnable separable AR filter over D, H, W.",
+        conv="Conv3d", d=3, shape_in="(N, C_in, D_in, H_in, W_in)",
+        shape_out="(N, C_out, D_out, H_out, W_out)",
+    )
+    _spatial_dims = 3
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int, int],
+        stride: int | tuple[int, int, int] = 1,
+        padding: str | int | tuple[int, int, int] = 0,
+        dilation: int | tuple[int, int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        ar_order: int = 1,
+        ar_init: ARInit = 0.0,
+        boundary: str = "circular",
+        reparam: str = "stable",
+        ar_eps: float = DEFAULT_EPS,
+        method: str = "auto",
+    ) -> None:
+        nn.Conv3d.__init__(
+            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+            bias, padding_mode, device, dtype,
+        )
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        return self._ar(nn.Conv3d.forward(self, input))
+
+    def extra_repr(self) -> str:
+        return nn.Conv3d.extra_repr(self) + self._ar_repr()

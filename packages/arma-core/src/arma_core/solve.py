@@ -1,0 +1,223 @@
+"""Functional AR solves: ``Y = A⁻¹ T`` for a separable filter made of length-3 factors.
+
+Legend: N batch, C channels, D spatial axes (1, 2 or 3), Q stages per axis.
+
+The filter on axis ``a`` is the cascade of ``Q`` factors ``[a_left, 1, a_right]`` (convention of
+:mod:`arma_stability.ztransform`: ``(A ⋆ y)[i] = a_left y[i−1] + y[i] + a_right y[i+1]``), and
+the full filter is the product of the D axis filters. The solve costs one transform round trip
+(``"fft"``) or D small GEMMs (``"matmul"``) however many stages; ``"auto"`` picks the faster by size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from arma_stability import cascade_taps, decay_rate
+from torch import Tensor
+from torch.nn import functional as F
+
+from ._function import SeparableARSolve
+from ._operators import axis_spectrum
+
+__all__ = ["BOUNDARIES", "METHODS", "ar_solve", "ar_solve1d", "ar_solve2d", "ar_solve3d"]
+
+METHODS = ("auto", "fft", "matmul")
+BOUNDARIES = ("circular", "zero")
+#: "auto" uses dense per-axis inverses up to this axis length (measured: see docs/benchmarks.md).
+MATMUL_MAX_SIZE = 96
+_ZERO_TOL = 1e-6
+
+
+def _choose_method(method: str, sizes: list[int]) -> str:
+    if method != "auto":
+        return method
+    return "matmul" if max(sizes) <= MATMUL_MAX_SIZE else "fft"
+
+
+def _check_coefficients(coefficients: Tensor | Sequence[Tensor], d: int, channels: int) -> Tensor:
+    if not isinstance(coefficients, Tensor):
+        try:
+            coefficients = torch.stack(list(coefficients))
+        except (TypeError, RuntimeError) as err:
+            raise TypeError(
+                f"coefficients should be a Tensor[D, C, Q, 2] or a sequence of D Tensor[C, Q, 2], "
+                f"got {type(coefficients).__name__}"
+            ) from err
+    if coefficients.ndim != 4 or coefficients.shape[0] != d or coefficients.shape[-1] != 2:
+        raise ValueError(
+            f"coefficients should have shape (D={d}, C, Q, 2), got {tuple(coefficients.shape)}"
+        )
+    if coefficients.shape[1] != channels:
+        raise ValueError(
+            f"coefficients have {coefficients.shape[1]} channels but input has {channels} "
+            f"(coefficients shape {tuple(coefficients.shape)})"
+        )
+    if not coefficients.is_floating_point():
+        raise TypeError(f"coefficients should be floating point, got {coefficients.dtype}")
+    if not bool(torch.isfinite(coefficients).all()):
+        raise ValueError("coefficients should be finite, got non-finite values")
+    return coefficients
+
+
+def _check_input(input: Tensor, d: int) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
+    if input.ndim != d + 2:
+        names = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[d]
+        raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise TypeError(f"input should be floating point, got {input.dtype}")
+    # one cheap read pass; the exact check runs only if the sum is non-finite
+    if not bool(torch.isfinite(input.sum())) and not bool(torch.isfinite(input).all()):
+        raise ValueError("input should be finite, got NaN or Inf values")
+
+
+def _check_sizes(sizes: list[int], q: int) -> None:
+    support = 2 * q + 1
+    for a, n in enumerate(sizes):
+        if n < support:
+            raise ValueError(
+                f"feature map is {n} long on spatial axis {a} (shape {tuple(sizes)}), smaller than "
+                f"the AR support {support} (ar_order={q}); use a smaller ar_order or a larger map"
+            )
+
+
+def _check_not_singular(taps: list[Tensor], sizes: list[int]) -> None:
+    for a, (t, n) in enumerate(zip(taps, sizes, strict=True)):
+        with torch.no_grad():
+            lo = float(axis_spectrum(t.detach().double(), n).abs().min())
+        if not lo > torch.finfo(torch.float32).eps:
+            raise ValueError(
+                f"AR filter is singular on the {n}-point grid of spatial axis {a}: "
+                f"min |A(e^iw)| = {lo:.3g}; use the 'stable' re-parameterisation"
+            )
+
+
+def _zero_padding(coefficients: Tensor, sizes: list[int], max_pad: int | None) -> list[int]:
+    pads = []
+    for a, n in enumerate(sizes):
+        rho = float(decay_rate(coefficients[a].detach()).max())
+        p = 0 if rho <= 0 else math.ceil(math.log(_ZERO_TOL) / math.log(rho)) if rho < 1 else n
+        cap = max(2 * n, 16) if max_pad is None else max_pad
+        pads.append(min(p, cap))
+    return pads
+
+
+def ar_solve(
+    input: Tensor,
+    coefficients: Tensor | Sequence[Tensor],
+    *,
+    boundary: str = "circular",
+    method: str = "auto",
+    max_pad: int | None = None,
+) -> Tensor:
+    """Solve ``A ⋆ Y = input`` for ``Y`` with a separable AR filter, per channel.
+
+    Args:
+        input (Tensor[N, C, *S]): ``T``, with ``D = len(S)`` in {1, 2, 3}.
+        coefficients (Tensor[D, C, Q, 2]): per axis, channel and stage ``(a_left, a_right)``
+            (e.g. from :func:`arma_stability.stable_coefficients`). ``Q = 0`` returns the input.
+        boundary: ``"circular"`` (exact periodic solve) or ``"zero"``: pad every axis with
+            ``p = ceil(log(1e-6) / log ρ)`` zeros per side, where ``ρ < 1`` is the decay rate of
+            the inverse filter's impulse response, solve circularly and crop. This approximates
+            the solve on an infinite domain with ``T`` zero outside; the wrap-around left is about
+            ``ρ^p ≤ 1e-6`` of the signal when ``p`` is below the cap, ``max_pad`` (default
+            ``max(2n, 16)``), and larger for filters that decay more slowly.
+        method: ``"fft"`` (one rfftn/irfftn round trip), ``"matmul"`` (dense per-axis inverses,
+            D small GEMMs) or ``"auto"`` (matmul for axes up to 96 long).
+        max_pad: cap on the zero-boundary padding per side.
+
+    Returns:
+        Tensor[N, C, *S]: ``Y``, same dtype as ``input`` (float16/bfloat16 are solved in float32).
+
+    Raises:
+        ValueError: wrong shapes, non-finite values, a map smaller than the AR support ``2Q+1``,
+            or a filter that is singular on the grid.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method should be one of {METHODS}, got {method!r}")
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
+    d = input.ndim - 2
+    if d not in (1, 2, 3):
+        raise ValueError(
+            f"input should be (N, C, *S) with 1 to 3 spatial dims, got shape {tuple(input.shape)}"
+        )
+    _check_input(input, d)
+    coefficients = _check_coefficients(coefficients, d, input.shape[1])
+    q = coefficients.shape[2]
+    if q == 0:
+        return input
+    sizes = list(input.shape[2:])
+    _check_sizes(sizes, q)
+
+    work_dtype = torch.float64 if input.dtype == torch.float64 else torch.float32
+    x = input.to(work_dtype)
+    coefficients = coefficients.to(work_dtype)
+    if boundary == "zero":
+        pads = _zero_padding(coefficients, sizes, max_pad)
+        x = F.pad(x, [p for pad in reversed(pads) for p in (pad, pad)])
+    solve_sizes = list(x.shape[2:])
+    taps = [cascade_taps(coefficients[a]) for a in range(d)]
+    _check_not_singular(taps, solve_sizes)
+    y = SeparableARSolve.apply(x.contiguous(), _choose_method(method, solve_sizes), *taps)
+    if boundary == "zero":
+        y = y[(..., *(slice(p, p + n) for p, n in zip(pads, sizes, strict=True)))]
+    return y.to(input.dtype)
+
+
+def _fixed_d(d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], **kw) -> Tensor:
+    if isinstance(input, Tensor) and input.ndim != d + 2:
+        names = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[d]
+        raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
+    return ar_solve(input, coefficients, **kw)
+
+
+def ar_solve1d(
+    input: Tensor,
+    coefficients: Tensor | Sequence[Tensor],
+    *,
+    boundary: str = "circular",
+    method: str = "auto",
+    max_pad: int | None = None,
+) -> Tensor:
+    """1D AR solve. ``input (Tensor[N, C, L])``, ``coefficients (Tensor[1, C, Q, 2])``.
+
+    See :func:`ar_solve`.
+    """
+    return _fixed_d(1, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
+
+
+def ar_solve2d(
+    input: Tensor,
+    coefficients: Tensor | Sequence[Tensor],
+    *,
+    boundary: str = "circular",
+    method: str = "auto",
+    max_pad: int | None = None,
+) -> Tensor:
+    """2D separable AR solve. ``input (Tensor[N, C, H, W])``, ``coefficients (Tensor[2, C, Q, 2])``
+    with ``coefficients[0]`` along H and ``coefficients[1]`` along W.
+
+    See :func:`ar_solve`.
+    """
+    return _fixed_d(2, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
+
+
+def ar_solve3d(
+    input: Tensor,
+    coefficients: Tensor | Sequence[Tensor],
+    *,
+    boundary: str = "circular",
+    method: str = "auto",
+    max_pad: int | None = None,
+) -> Tensor:
+    """3D separable AR solve. ``input (Tensor[N, C, D, H, W])``, ``coefficients (Tensor[3, C, Q, 2])``.
+
+    See :func:`ar_solve`.
+    """
+    return _fixed_d(3, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)

@@ -1,0 +1,3 @@
+"""longrange_datasets."""
+
+__all__: list[str] = []

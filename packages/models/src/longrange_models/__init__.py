@@ -1,0 +1,3 @@
+"""longrange_models."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""multires_core."""
+
+__all__: list[str] = []
