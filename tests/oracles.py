@@ -44,7 +44,7 @@ def dense_solve(t: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
 
 def separable_solve(t: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     """Same as :func:`dense_solve` for large maps: one dense solve per axis (A = ⊗_a A_a)."""
-    n, c, *sizes = t.shape
+    _n, c, *sizes = t.shape
     out = t.astype(np.float64).copy()
     for ch in range(c):
         y = out[:, ch]

@@ -3,8 +3,9 @@ import math
 
 import pytest
 import torch
-from arma_core import ARMA1d, effective_receptive_field, erf_radius, theoretical_erf_radius
 from torch import nn
+
+from arma_core import ARMA1d, effective_receptive_field, erf_radius, theoretical_erf_radius
 
 
 def linear_arma_net(num_layers: int, a: float, k: int = 3, d: int = 1) -> nn.Module:
@@ -18,7 +19,9 @@ def linear_arma_net(num_layers: int, a: float, k: int = 3, d: int = 1) -> nn.Mod
     return nn.Sequential(*layers)
 
 
-@pytest.mark.parametrize(("num_layers", "a"), list(itertools.product([1, 3, 5], [0.0, 0.6, 0.8, 0.9])))
+@pytest.mark.parametrize(
+    ("num_layers", "a"), list(itertools.product([1, 3, 5], [0.0, 0.6, 0.8, 0.9]))
+)
 def test_measured_radius_matches_theorem3(num_layers, a):
     net = linear_arma_net(num_layers, a)
     length = 2048  # the AR tail 0.9^1024 is far below float64 resolution: no wrap-around
@@ -32,8 +35,7 @@ def test_measured_radius_matches_theorem3(num_layers, a):
 def test_measured_radius_matches_theorem3_with_dilation(d):
     net = linear_arma_net(3, 0.6, k=3, d=d)
     erf = effective_receptive_field(net, (1, 1024), dtype=torch.float64)
-    assert erf_radius(erf) == pytest.approx(theoretical_erf_radius([3] * 3, [0.6] * 3, d),
-                                            rel=0.05)
+    assert erf_radius(erf) == pytest.approx(theoretical_erf_radius([3] * 3, [0.6] * 3, d), rel=0.05)
 
 
 def test_plain_cnn_closed_form():

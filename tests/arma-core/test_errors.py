@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+
 from arma_core import ARMA1d, ARMA2d, ar_solve, ar_solve2d
 from arma_stability import icml_eq16
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from arma_core import ARMA2d, ar_solve2d
 from arma_stability import stable_coefficients
 

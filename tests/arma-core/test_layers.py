@@ -1,8 +1,9 @@
 import pytest
 import torch
+from torch import nn
+
 from arma_core import ARMA1d, ARMA2d, ARMA3d
 from arma_stability import audit, stable_coefficients
-from torch import nn
 
 CONV_KWARGS = [
     {"kernel_size": 3, "padding": 1},
@@ -19,7 +20,8 @@ def test_zero_ar_equals_conv2d_with_same_weights(kwargs):
     arma = ARMA2d(4, 8, **kwargs)
     conv = nn.Conv2d(4, 8, **kwargs)
     missing, unexpected = conv.load_state_dict(arma.state_dict(), strict=False)
-    assert missing == [] and unexpected == ["ar_weight"]
+    assert missing == []
+    assert unexpected == ["ar_weight"]
     x = torch.randn(2, 4, 13, 14)
     torch.testing.assert_close(arma(x), conv(x))
 
@@ -34,8 +36,10 @@ def test_zero_ar_equals_conv1d_and_conv3d():
         torch.testing.assert_close(arma(x), conv(x))
 
 
-@pytest.mark.parametrize(("cls", "conv_cls", "d"), [(ARMA1d, nn.Conv1d, 1), (ARMA2d, nn.Conv2d, 2),
-                                                     (ARMA3d, nn.Conv3d, 3)])
+@pytest.mark.parametrize(
+    ("cls", "conv_cls", "d"),
+    [(ARMA1d, nn.Conv1d, 1), (ARMA2d, nn.Conv2d, 2), (ARMA3d, nn.Conv3d, 3)],
+)
 @pytest.mark.parametrize("q", [0, 1, 2])
 def test_parameter_count(cls, conv_cls, d, q):
     arma, conv = cls(6, 10, 3, ar_order=q), conv_cls(6, 10, 3)
@@ -69,7 +73,8 @@ def test_random_ar_init_and_gradients_reach_every_parameter():
     assert arma.ar_weight.abs().sum() > 0
     arma(torch.randn(2, 3, 8, 8)).square().mean().backward()
     for name, p in arma.named_parameters():
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
+        assert p.grad is not None, name
+        assert p.grad.abs().sum() > 0, name
 
 
 def test_unbatched_input_like_conv():
@@ -96,7 +101,9 @@ def test_ar_coefficients_are_stable_and_audited():
 
 def test_extra_repr_mentions_ar_options():
     r = repr(ARMA2d(1, 2, 3, ar_order=2, boundary="zero", method="fft"))
-    assert "ar_order=2" in r and "boundary='zero'" in r and "method='fft'" in r
+    assert "ar_order=2" in r
+    assert "boundary='zero'" in r
+    assert "method='fft'" in r
 
 
 def test_state_dict_round_trip():

@@ -1,9 +1,10 @@
 import torch
-from arma_core import ARMA2d, ar_solve2d
-from arma_stability import stability_margin, stable_coefficients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
+from arma_core import ARMA2d, ar_solve2d
+from arma_stability import stability_margin, stable_coefficients
 
 params = arrays(
     dtype="float32",

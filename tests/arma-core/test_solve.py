@@ -3,9 +3,10 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from oracles import dense_solve, separable_solve
+
 from arma_core import ar_solve, ar_solve1d, ar_solve2d, ar_solve3d
 from arma_stability import stable_coefficients
-from oracles import dense_solve, separable_solve
 
 SHAPES = [(2, 3, 9), (1, 2, 5, 7), (3, 1, 6, 9), (2, 2, 5, 6, 7)]
 METHODS = ["fft", "matmul"]
@@ -30,7 +31,7 @@ def test_matches_dense_circulant_solve(shape, q, method):
 def test_gradcheck_float64(shape, q, method):
     g = torch.Generator().manual_seed(1)
     t = torch.randn(shape, generator=g, dtype=torch.float64, requires_grad=True)
-    p = (torch.randn(len(shape) - 2, shape[1], q, 2, generator=g, dtype=torch.float64) * 0.7)
+    p = torch.randn(len(shape) - 2, shape[1], q, 2, generator=g, dtype=torch.float64) * 0.7
     p.requires_grad_(True)
 
     def f(t, p):
@@ -79,8 +80,9 @@ def test_zero_stages_is_identity():
 def test_zero_boundary_matches_a_solve_on_a_much_larger_domain(method):
     g = torch.Generator().manual_seed(2)
     t = torch.randn(1, 2, 9, 11, generator=g, dtype=torch.float64)
-    co = torch.tensor([[[[-0.5, 0.1]], [[0.3, 0.3]]], [[[0.2, -0.4]], [[-0.6, 0.0]]]],
-                      dtype=torch.float64)  # (D=2, C=2, Q=1, 2)
+    co = torch.tensor(
+        [[[[-0.5, 0.1]], [[0.3, 0.3]]], [[[0.2, -0.4]], [[-0.6, 0.0]]]], dtype=torch.float64
+    )  # (D=2, C=2, Q=1, 2)
     y = ar_solve2d(t, co, boundary="zero", method=method).numpy()
     big = 60  # zero-extend T far beyond the filter's decay, solve exactly, crop
     t_big = np.pad(t.numpy(), ((0, 0), (0, 0), (big, big), (big, big)))
@@ -110,8 +112,7 @@ def test_half_precision_is_solved_in_float32(dtype):
     co = _coeffs(2, 3, 1, seed=0, dtype=torch.float32)
     y = ar_solve2d(t.to(dtype), co)
     assert y.dtype == dtype
-    torch.testing.assert_close(y.float(), ar_solve2d(t.to(dtype).float(), co), rtol=1e-2,
-                               atol=1e-2)
+    torch.testing.assert_close(y.float(), ar_solve2d(t.to(dtype).float(), co), rtol=1e-2, atol=1e-2)
 
 
 def test_sequence_of_axis_coefficients_is_accepted():

@@ -1,5 +1,7 @@
 import pytest
 import torch
+from torch import nn
+
 from arma_stability import (
     LayerAudit,
     UnstableFilterError,
@@ -8,7 +10,6 @@ from arma_stability import (
     icml_eq16,
     stable_coefficients,
 )
-from torch import nn
 
 
 class FakeAR(nn.Module):
@@ -53,5 +54,5 @@ def test_assert_stable_names_the_worst_layer():
 
 
 def test_audit_rejects_non_modules():
-    with pytest.raises(TypeError, match="nn.Module"):
+    with pytest.raises(TypeError, match=r"nn\.Module"):
         audit("model")  # type: ignore[arg-type]

@@ -2,6 +2,9 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from arma_stability import (
     DEFAULT_EPS,
     coefficients_from_parameters,
@@ -11,8 +14,6 @@ from arma_stability import (
     stable_coefficients,
     stable_parameters,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
@@ -57,11 +58,13 @@ def test_paper_maps_follow_their_printed_formulas():
     alpha, beta = 0.4, -1.3
     h = math.sqrt(2) / 2
     eq16 = icml_eq16(torch.tensor([alpha, beta], dtype=torch.float64))
-    assert eq16.tolist() == pytest.approx([h * math.tanh(alpha) - h * beta,
-                                           h * math.tanh(alpha) + h * beta])
+    assert eq16.tolist() == pytest.approx(
+        [h * math.tanh(alpha) - h * beta, h * math.tanh(alpha) + h * beta]
+    )
     eq9 = neurips_eq9(torch.tensor([alpha, beta], dtype=torch.float64))
-    assert eq9.tolist() == pytest.approx([h * alpha - h * math.tanh(beta),
-                                          h * alpha + h * math.tanh(beta)])
+    assert eq9.tolist() == pytest.approx(
+        [h * alpha - h * math.tanh(beta), h * alpha + h * math.tanh(beta)]
+    )
 
 
 def test_eq16_reaches_the_unit_circle():

@@ -3,6 +3,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracles import axis_matrix
+
 from arma_stability import (
     cascade_taps,
     condition_number,
@@ -15,7 +17,6 @@ from arma_stability import (
     stability_margin,
     stable_coefficients,
 )
-from oracles import axis_matrix
 
 
 def _coeffs(q, seed, scale=1.5):
@@ -72,8 +73,7 @@ def test_separable_margin_is_the_product_and_matches_kronecker():
     kron = np.kron(axis_matrix(ch.numpy(), h), axis_matrix(cw.numpy(), w))
     sv = np.linalg.svd(kron, compute_uv=False)
     assert float(stability_margin([ch, cw], (h, w))) == pytest.approx(sv.min(), rel=1e-10)
-    assert float(condition_number([ch, cw], (h, w))) == pytest.approx(sv.max() / sv.min(),
-                                                                       rel=1e-8)
+    assert float(condition_number([ch, cw], (h, w))) == pytest.approx(sv.max() / sv.min(), rel=1e-8)
 
 
 def test_margin_broadcasts_over_channels():

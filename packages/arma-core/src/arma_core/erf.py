@@ -34,7 +34,8 @@ def effective_receptive_field(
         position: output position; default the centre ``S'_a // 2`` of every axis.
         num_samples: inputs drawn from ``N(0, 1)`` (one suffices for linear models).
         seed: seed of those draws.
-        device, dtype: of the inputs.
+        device: of the inputs.
+        dtype: of the inputs.
 
     Returns:
         Tensor[*S]: non-negative, sums to 1.

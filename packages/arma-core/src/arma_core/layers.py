@@ -9,13 +9,14 @@ layer equals the convolution with the same weights.
 from __future__ import annotations
 
 import torch
+from torch import Tensor, nn
+
 from arma_stability import (
     DEFAULT_EPS,
     REPARAMETERIZATIONS,
     coefficients_from_parameters,
     stable_parameters,
 )
-from torch import Tensor, nn
 
 from .solve import BOUNDARIES, METHODS, ar_solve
 
@@ -162,7 +163,10 @@ _DOC = """{title}
 class ARMA1d(_ARMAMixin, nn.Conv1d):
     __doc__ = _DOC.format(
         title="1D ARMA layer: ``nn.Conv1d`` then a learnable AR filter along L.",
-        conv="Conv1d", d=1, shape_in="(N, C_in, L_in)", shape_out="(N, C_out, L_out)",
+        conv="Conv1d",
+        d=1,
+        shape_in="(N, C_in, L_in)",
+        shape_out="(N, C_out, L_out)",
     )
     _spatial_dims = 1
 
@@ -188,8 +192,18 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
         method: str = "auto",
     ) -> None:
         nn.Conv1d.__init__(
-            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-            bias, padding_mode, device, dtype,
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
 
@@ -204,7 +218,9 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
 class ARMA2d(_ARMAMixin, nn.Conv2d):
     __doc__ = _DOC.format(
         title="2D ARMA layer: ``nn.Conv2d`` then a learnable separable AR filter over H and W.",
-        conv="Conv2d", d=2, shape_in="(N, C_in, H_in, W_in)",
+        conv="Conv2d",
+        d=2,
+        shape_in="(N, C_in, H_in, W_in)",
         shape_out="(N, C_out, H_out, W_out)",
     )
     _spatial_dims = 2
@@ -231,8 +247,18 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
         method: str = "auto",
     ) -> None:
         nn.Conv2d.__init__(
-            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-            bias, padding_mode, device, dtype,
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
 
@@ -247,7 +273,9 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
 class ARMA3d(_ARMAMixin, nn.Conv3d):
     __doc__ = _DOC.format(
         title="3D ARMA layer: ``nn.Conv3d`` then a learnable separable AR filter over D, H, W.",
-        conv="Conv3d", d=3, shape_in="(N, C_in, D_in, H_in, W_in)",
+        conv="Conv3d",
+        d=3,
+        shape_in="(N, C_in, D_in, H_in, W_in)",
         shape_out="(N, C_out, D_out, H_out, W_out)",
     )
     _spatial_dims = 3
@@ -274,8 +302,18 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
         method: str = "auto",
     ) -> None:
         nn.Conv3d.__init__(
-            self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-            bias, padding_mode, device, dtype,
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
 

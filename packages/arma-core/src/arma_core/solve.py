@@ -5,7 +5,8 @@ Legend: N batch, C channels, D spatial axes (1, 2 or 3), Q stages per axis.
 The filter on axis ``a`` is the cascade of ``Q`` factors ``[a_left, 1, a_right]`` (convention of
 :mod:`arma_stability.ztransform`: ``(A ⋆ y)[i] = a_left y[i−1] + y[i] + a_right y[i+1]``), and
 the full filter is the product of the D axis filters. The solve costs one transform round trip
-(``"fft"``) or D small GEMMs (``"matmul"``) however many stages; ``"auto"`` picks the faster by size.
+(``"fft"``) or D small GEMMs (``"matmul"``) however many stages; ``"auto"`` picks the faster
+by size.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import math
 from collections.abc import Sequence
 
 import torch
-from arma_stability import cascade_taps, decay_rate
 from torch import Tensor
 from torch.nn import functional as F
+
+from arma_stability import cascade_taps, decay_rate
 
 from ._function import SeparableARSolve
 from ._operators import axis_spectrum
@@ -216,7 +218,9 @@ def ar_solve3d(
     method: str = "auto",
     max_pad: int | None = None,
 ) -> Tensor:
-    """3D separable AR solve. ``input (Tensor[N, C, D, H, W])``, ``coefficients (Tensor[3, C, Q, 2])``.
+    """3D separable AR solve.
+
+    ``input (Tensor[N, C, D, H, W])``, ``coefficients (Tensor[3, C, Q, 2])``.
 
     See :func:`ar_solve`.
     """

@@ -164,9 +164,7 @@ def coefficients_from_parameters(
         Tensor[..., 2]: ``(a_left, a_right)``.
     """
     if reparam not in REPARAMETERIZATIONS:
-        raise ValueError(
-            f"reparam should be one of {sorted(REPARAMETERIZATIONS)}, got {reparam!r}"
-        )
+        raise ValueError(f"reparam should be one of {sorted(REPARAMETERIZATIONS)}, got {reparam!r}")
     if reparam == "stable":
         return stable_coefficients(params, eps)
     return REPARAMETERIZATIONS[reparam](params)

@@ -213,7 +213,7 @@ def roots(coefficients: Tensor) -> Tensor:
     a_left = a_left.to(torch.complex128)
     a_right = a_right.to(torch.complex128)
     disc = torch.sqrt(1 - 4 * a_left * a_right)
-    # numerically stable quadratic formula: q = -(1 + sign·sqrt(disc))/2; z1 = q/a_right, z2 = a_left/q
+    # stable quadratic formula: q = -(1 + sign·sqrt(disc))/2; z1 = q/a_right, z2 = a_left/q
     sign = torch.where((disc.real >= 0), 1.0, -1.0).to(torch.complex128)
     q = -(1 + sign * disc) / 2
     inf = torch.full_like(a_right, complex(math.inf, 0.0))

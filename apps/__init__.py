@@ -1,0 +1,1 @@
+"""longrange apps: run from the repository root as ``python -m apps.<name>``."""

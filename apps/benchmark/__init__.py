@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m apps.benchmark arma``; one JSON object per run."""

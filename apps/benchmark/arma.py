@@ -1,0 +1,149 @@
+"""ARMA2d vs nn.Conv2d vs the naive baseline at the ConvLSTM gate shape (MATH.md §1, §2)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from arma_core import ARMA2d
+from arma_core.solve import MATMUL_MAX_SIZE
+
+from .naive_arma import naive_ar_solve2d
+
+FULL = {"batch": 16, "in_channels": 64, "out_channels": 128, "kernel_size": 3, "size": 64}
+QUICK = {"batch": 2, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "size": 16}
+
+
+def saved_bytes(fn: Callable[[], Tensor]) -> tuple[int, Tensor]:
+    """Bytes of unique storages that autograd saves for backward while ``fn`` runs."""
+    storages: dict[tuple[int, str], int] = {}
+
+    def pack(t: Tensor) -> Tensor:
+        s = t.untyped_storage()
+        storages[(s.data_ptr(), str(t.device))] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    return sum(storages.values()), out
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_fwd_bwd(
+    variants: dict[str, Callable[[], Tensor]], grad: Tensor, repeats: int, device: torch.device
+) -> dict[str, float]:
+    """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(2):  # warm-up
+        for fn in variants.values():
+            fn().backward(grad)
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn().backward(grad)
+            _sync(device)
+            samples[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:
+    cfg = QUICK if quick else FULL
+    torch.manual_seed(seed)
+    n, cin, cout, k, s = (
+        cfg[key] for key in ("batch", "in_channels", "out_channels", "kernel_size", "size")
+    )
+    x = torch.randn(n, cin, s, s, device=device, requires_grad=True)
+    conv = nn.Conv2d(cin, cout, k, padding=k // 2, device=device)
+    layers = {
+        q: ARMA2d(cin, cout, k, padding=k // 2, ar_order=q, ar_init=0.5, device=device)
+        for q in (1, 2)
+    }
+    for layer in layers.values():
+        layer.load_state_dict(conv.state_dict(), strict=False)
+    fixed = {
+        m: ARMA2d(cin, cout, k, padding=k // 2, ar_init=0.5, method=m, device=device)
+        for m in ("fft", "matmul")
+    }
+
+    def naive(q: int) -> Callable[[], Tensor]:
+        layer = layers[q]
+        return lambda: naive_ar_solve2d(conv(x), layer.ar_coefficients())
+
+    variants: dict[str, Callable[[], Tensor]] = {
+        "conv2d": lambda: conv(x),
+        "arma2d": lambda: layers[1](x),
+        "arma2d_order2": lambda: layers[2](x),
+        "arma2d_fft": lambda: fixed["fft"](x),
+        "arma2d_matmul": lambda: fixed["matmul"](x),
+        "naive": naive(1),
+        "naive_order2": naive(2),
+    }
+    grad = torch.randn(n, cout, s, s, device=device)
+    times = time_fwd_bwd(variants, grad, repeats, device)
+    memory = {name: saved_bytes(fn)[0] for name, fn in variants.items()}
+    with torch.no_grad():
+        y_ref = naive(1)()
+        max_abs_diff = float((layers[1](x) - y_ref).abs().max())
+    output_bytes = grad.numel() * grad.element_size()
+    result: dict[str, Any] = {
+        "shape": cfg,
+        "repeats": repeats,
+        "method_auto": "matmul" if s <= MATMUL_MAX_SIZE else "fft",
+        "time_s": times,
+        "saved_bytes": memory,
+        "output_bytes": output_bytes,
+        "arma2d_over_conv2d_time": times["arma2d"] / times["conv2d"],
+        "arma2d_order2_over_conv2d_time": times["arma2d_order2"] / times["conv2d"],
+        "arma2d_fft_over_conv2d_time": times["arma2d_fft"] / times["conv2d"],
+        "arma2d_matmul_over_conv2d_time": times["arma2d_matmul"] / times["conv2d"],
+        "naive_over_conv2d_time": times["naive"] / times["conv2d"],
+        "naive_order2_over_conv2d_time": times["naive_order2"] / times["conv2d"],
+        "arma2d_saved_bytes": memory["arma2d"],
+        "conv2d_saved_bytes": memory["conv2d"],
+        "naive_saved_bytes": memory["naive"],
+        "arma2d_extra_saved_over_output": (memory["arma2d"] - memory["conv2d"]) / output_bytes,
+        "naive_extra_saved_over_output": (memory["naive"] - memory["conv2d"]) / output_bytes,
+        "arma2d_vs_naive_max_abs_diff": max_abs_diff,
+    }
+    result["sweep"] = size_sweep(quick, repeats, device)
+    return result
+
+
+def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str, Any]]:
+    """fwd+bwd of the AR solve alone (fft vs matmul) by map size: where "auto" should switch."""
+    sizes = [8, 16] if quick else [16, 32, 64, 96, 128, 192, 256]
+    rows = []
+    for s in sizes:
+        batch, channels = (2, 4) if quick else (max(1, 16 * 64 * 64 // (s * s)), 32)
+        t = torch.randn(batch, channels, s, s, device=device, requires_grad=True)
+        layers = {
+            m: ARMA2d(channels, channels, 1, ar_init=0.5, method=m, device=device)
+            for m in ("fft", "matmul")
+        }
+        grad = torch.randn(batch, channels, s, s, device=device)
+        times = time_fwd_bwd(
+            {m: (lambda m=m, layers=layers, t=t: layers[m](t)) for m in layers},
+            grad,
+            max(3, repeats // 2),
+            device,
+        )
+        rows.append(
+            {
+                "size": s,
+                "batch": batch,
+                "channels": channels,
+                **times,
+                "matmul_over_fft": times["matmul"] / times["fft"],
+            }
+        )
+    return rows

@@ -1,0 +1,103 @@
+"""nox sessions for longrange (`nox -l` lists them; plain `nox` runs the default ones).
+
+Every session syncs its own virtualenv from the committed ``uv.lock`` with ``uv sync --frozen``,
+so CI and developers test exactly the locked versions.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = [
+    "tests-arma-stability",
+    "tests-arma-core",
+    "tests-multires-core",
+    "tests-datasets",
+    "tests-models",
+    "apps",
+    "docs",
+    "lint",
+]
+
+PYTHON = "3.11"
+#: tests/<folder> -> distribution name (folder name of packages/<folder>).
+PACKAGES = {
+    "arma-stability": "arma-stability",
+    "arma-core": "arma-core",
+    "multires-core": "multires-core",
+    "datasets": "longrange-datasets",
+    "models": "longrange-models",
+}
+
+
+def _sync(session: nox.Session, *args: str) -> None:
+    """Install from uv.lock into this session's virtualenv (nothing else is installed)."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--no-default-groups",
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "pytest", *args, *session.posargs)
+
+
+for _folder, _dist in PACKAGES.items():
+
+    @nox.session(name=f"tests-{_folder}", python=PYTHON)
+    def _tests(session: nox.Session, folder: str = _folder, dist: str = _dist) -> None:
+        _sync(session, "--package", dist, "--group", "test")
+        _pytest(session, f"tests/{folder}", "-m", "not gpu")
+
+    _tests.__doc__ = (
+        f"Test {_dist} alone: a fresh env with it, its declared workspace siblings and the test "
+        f"group; runs tests/{_folder}. A missing dependency declaration fails here."
+    )
+
+
+@nox.session(python=PYTHON)
+def apps(session: nox.Session) -> None:
+    """Smoke-test every app (`--quick`) in the whole workspace: runs tests/apps."""
+    _sync(session, "--all-packages", "--group", "test")
+    _pytest(session, "tests/apps", "-m", "not gpu")
+
+
+@nox.session(python=PYTHON)
+def gpu(session: nox.Session) -> None:
+    """Run the `gpu`-marked tests of every package; skipped cleanly where CUDA is absent."""
+    _sync(session, "--all-packages", "--group", "test")
+    has_cuda = session.run(
+        "python", "-c", "import torch; print(torch.cuda.is_available())", silent=True
+    )
+    if not has_cuda or "True" not in has_cuda:
+        session.skip("CUDA is not available")
+    _pytest(session, "tests", "-m", "gpu")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with `mkdocs build --strict`."""
+    _sync(session, "--all-packages", "--group", "docs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    _sync(session, "--only-group", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (`python -m apps.benchmark all`); JSON under runs/benchmark/."""
+    _sync(session, "--all-packages")
+    session.run("python", "-m", "apps.benchmark", *(session.posargs or ["all"]))

@@ -1,0 +1,43 @@
+import json
+
+import numpy as np
+import torch
+from oracles import dense_solve
+
+from apps.benchmark.__main__ import main
+from apps.benchmark.naive_arma import naive_ar_solve2d
+from arma_stability import stable_coefficients
+
+KEYS = {
+    "arma2d_over_conv2d_time",
+    "naive_over_conv2d_time",
+    "arma2d_saved_bytes",
+    "conv2d_saved_bytes",
+    "output_bytes",
+    "machine",
+}
+
+
+def test_naive_baseline_matches_dense_solve():
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    co = stable_coefficients(torch.randn(2, 3, 2, 2, generator=g, dtype=torch.float64))
+    np.testing.assert_allclose(
+        naive_ar_solve2d(t, co).numpy(), dense_solve(t.numpy(), co.numpy()), rtol=1e-9, atol=1e-9
+    )
+
+
+def test_arma_benchmark_quick_writes_json(tmp_path, capsys):
+    assert main(["arma", "--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed.keys() >= KEYS
+    assert printed["machine"]["torch"] == torch.__version__
+    (run_dir,) = (tmp_path / "benchmark").iterdir()
+    saved = json.loads((run_dir / "summary.json").read_text())
+    assert saved == printed
+    assert json.loads((run_dir / "config.json").read_text())["quick"] is True
+    # the AR part saves its output and a few taps, never complex spectra
+    extra = printed["arma2d_saved_bytes"] - printed["conv2d_saved_bytes"]
+    assert extra <= 1.05 * printed["output_bytes"]
+    assert printed["naive_saved_bytes"] > printed["arma2d_saved_bytes"]
+    assert printed["arma2d_vs_naive_max_abs_diff"] < 1e-4
