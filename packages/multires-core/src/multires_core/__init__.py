@@ -1,3 +1,48 @@
-"""multires_core."""
+"""multires_core: MultiresConv — a shared-filter dilated causal convolution tree (wavelet MRA).
 
-__all__: list[str] = []
+The operator (:func:`multires_conv`, :class:`MultiresConv1d`, :class:`MultiresLayer`), its
+TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter algebra.
+"""
+
+from .dwt import MODES, swt, wavedec
+from .filters import compose_strided, equivalent_filters, wavelet_filters
+from .layers import MultiresConv1d, MultiresLayer
+from .streaming import StreamState, init_stream, stream_step
+from .tree import (
+    METHODS,
+    TREE_SELECTS,
+    causal_conv,
+    default_depth,
+    kernel_length,
+    kernel_spectrum,
+    multires_conv,
+    multires_kernel,
+    tree_levels,
+    tree_outputs,
+    uniform_windows,
+)
+
+__all__ = [
+    "METHODS",
+    "MODES",
+    "TREE_SELECTS",
+    "MultiresConv1d",
+    "MultiresLayer",
+    "StreamState",
+    "causal_conv",
+    "compose_strided",
+    "default_depth",
+    "equivalent_filters",
+    "init_stream",
+    "kernel_length",
+    "kernel_spectrum",
+    "multires_conv",
+    "multires_kernel",
+    "stream_step",
+    "swt",
+    "tree_levels",
+    "tree_outputs",
+    "uniform_windows",
+    "wavedec",
+    "wavelet_filters",
+]

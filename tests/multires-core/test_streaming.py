@@ -1,0 +1,68 @@
+import itertools
+
+import pytest
+import torch
+
+from multires_core import MultiresConv1d, MultiresLayer
+
+
+@pytest.mark.parametrize(
+    ("tree_select", "k", "dtype"),
+    list(itertools.product(["fading", "uniform"], [2, 3, 4], [torch.float32, torch.float64])),
+)
+def test_step_equals_full_forward(tree_select, k, dtype):
+    torch.manual_seed(k)
+    m = MultiresConv1d(4, k, seq_len=70, tree_select=tree_select, memory_size=11, dtype=dtype)
+    x = torch.randn(3, 4, 70, dtype=dtype)
+    with torch.no_grad():
+        full = m(x)
+        state = m.init_state(3)
+        steps = []
+        for t in range(70):
+            y, state = m.step(x[:, :, t], state)
+            steps.append(y)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(torch.stack(steps, -1), full, rtol=tol, atol=tol)
+    assert state.t == 70
+
+
+def test_streaming_beyond_the_design_length_matches_forward_on_the_longer_sequence():
+    torch.manual_seed(0)
+    m = MultiresConv1d(2, 2, depth=3, dtype=torch.float64)
+    x = torch.randn(1, 2, 50, dtype=torch.float64)
+    with torch.no_grad():
+        full = m(x)
+        state = m.init_state(1)
+        ys = [m.step(x[:, :, t], state)[0] for t in range(50)]
+    torch.testing.assert_close(torch.stack(ys, -1), full)
+
+
+def test_layer_stack_streams_exactly():
+    torch.manual_seed(0)
+    layers = torch.nn.ModuleList([MultiresLayer(3, 2, seq_len=40, dropout=0.2) for _ in range(2)])
+    layers.eval()
+    x = torch.randn(2, 3, 40, dtype=torch.float32)
+    with torch.no_grad():
+        h = x
+        for layer in layers:
+            h = layer(h)
+        states = [layer.init_state(2) for layer in layers]
+        out = []
+        for t in range(40):
+            z = x[:, :, t]
+            for i, layer in enumerate(layers):
+                z, states[i] = layer.step(z, states[i])
+            out.append(z)
+    torch.testing.assert_close(torch.stack(out, -1), h, rtol=1e-5, atol=1e-5)
+
+
+def test_streaming_errors():
+    m = MultiresConv1d(3, 2, depth=4)
+    state = m.init_state(2)
+    with pytest.raises(ValueError, match=r"x_t should be a Tensor\[N=2, C=3\]"):
+        m.step(torch.randn(2, 4), state)
+    with pytest.raises(ValueError, match="batch should be a positive int"):
+        m.init_state(0)
+    layer = MultiresLayer(3, 2, depth=4, dropout=0.1)
+    with pytest.raises(RuntimeError, match=r"call \.eval\(\)"):
+        layer.step(torch.randn(1, 3), layer.init_state(1))
