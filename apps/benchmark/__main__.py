@@ -1,4 +1,4 @@
-"""``python -m apps.benchmark {arma,all} [--quick] [--repeats R] [--device cpu|cuda] [--seed S]``.
+"""``python -m apps.benchmark {arma,multires,all} [--quick] [--repeats R] [--device D] [--seed S]``.
 
 Prints one JSON object and saves it, with the config, under ``runs/benchmark/<timestamp>/``.
 """
@@ -14,9 +14,9 @@ from typing import Any
 import torch
 
 from .._run import make_run_dir, write_json_atomic
-from . import arma
+from . import arma, multires
 
-BENCHMARKS = {"arma": arma.run}
+BENCHMARKS = {"arma": arma.run, "multires": multires.run}
 
 
 def _cpu_name() -> str:

@@ -39,11 +39,15 @@ def _sync(device: torch.device) -> None:
 
 
 def time_fwd_bwd(
-    variants: dict[str, Callable[[], Tensor]], grad: Tensor, repeats: int, device: torch.device
+    variants: dict[str, Callable[[], Tensor]],
+    grad: Tensor,
+    repeats: int,
+    device: torch.device,
+    warmup: int = 2,
 ) -> dict[str, float]:
     """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
     samples: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(2):  # warm-up
+    for _ in range(warmup):
         for fn in variants.values():
             fn().backward(grad)
     for _ in range(repeats):

@@ -41,3 +41,12 @@ def test_arma_benchmark_quick_writes_json(tmp_path, capsys):
     assert extra <= 1.05 * printed["output_bytes"]
     assert printed["naive_saved_bytes"] > printed["arma2d_saved_bytes"]
     assert printed["arma2d_vs_naive_max_abs_diff"] < 1e-4
+
+
+def test_multires_benchmark_quick_writes_json(tmp_path, capsys):
+    assert main(["multires", "--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for key in ("multires_over_reference_time", "streaming_speedup", "machine"):
+        assert key in printed
+    assert printed["scifar"]["max_abs_diff"] < 1e-4  # same operator as the paper's loop
+    assert printed["streaming"][0]["stream_vs_forward_max_abs_diff"] < 1e-4

@@ -4,8 +4,8 @@ Legend: N batch, C channels, L length, K filter taps, J depth.
 
 Level ``j = 1..J`` runs at dilation ``2^(j−1)`` on the previous lowpass output ``a`` (``a = x``
 first), causally left-padded by ``2^(j−1)(K−1)``: ``b_j = conv1d(a, h1)``, ``a = conv1d(a, h0)``,
-both from ONE depthwise convolution with two output channels per group. TreeSelect then mixes
-the coefficients per channel:
+both computed from the same ``K`` shifted views of the padded input (one read). TreeSelect then
+mixes the coefficients per channel:
 
 * ``"fading"`` (Fig. 3 of the paper): ``y = w_0·a_J + Σ_j w_j·b_j + w_skip·x`` with the columns of
   ``weight (C, J + 2)`` ordered ``[a_J, b_J (coarsest), …, b_1 (finest), skip]``;
@@ -16,8 +16,8 @@ the coefficients per channel:
 Both are linear, time-invariant and causal per channel, so ``y = x ⋆ k`` with one causal kernel
 ``k (C, L)``: ``method="fft"`` evaluates ``k``'s spectrum from the tree's product formula
 (Horner form, two FFTs of the filters) and applies it with one rfft convolution
-(``O(L log L)``); ``method="tree"`` runs the tree on the data (one grouped convolution per
-level).
+(``O(L log L)``); ``method="tree"`` runs the tree on the data (``O(L·J·K)``), faster for
+small batches, where building the kernel costs as much as using it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ __all__ = [
 
 TREE_SELECTS = ("fading", "uniform")
 METHODS = ("auto", "fft", "tree")
-#: "auto" uses the FFT path from this length on.
+#: "auto" uses the FFT path from this length and batch size on (measured crossover: building the
+#: kernel costs about as much as the tree on 2-4 sequences; docs/benchmarks.md).
 FFT_MIN_LENGTH = 64
+FFT_MIN_BATCH = 3
 
 
 def default_depth(length: int, kernel_size: int) -> int:
@@ -128,17 +130,33 @@ def tree_levels(
     See :func:`tree_outputs` for the arguments.
     """
     _check(x, h0, h1)
-    c, k = h0.shape
-    # (2C, 1, K): channel c's lowpass then highpass, so one grouped conv gives both
-    both = torch.stack((h0, h1), dim=1).reshape(2 * c, 1, k).to(x.dtype)
     a, levels = x, []
     for j in range(depth):
-        d = 2**j
-        out = F.conv1d(_causal_pad(a, d * (k - 1), circular), both, dilation=d, groups=c)
-        out = out.view(x.shape[0], c, 2, x.shape[-1])
-        a = out[:, :, 0]
-        levels.append((a, out[:, :, 1]))
+        a, b = _level(a, h0.to(x.dtype), h1.to(x.dtype), 2**j, circular)
+        levels.append((a, b))
     return levels
+
+
+def _level(
+    a: Tensor, h0: Tensor, h1: Tensor, dilation: int, circular: bool
+) -> tuple[Tensor, Tensor]:
+    """One tree level: both outputs from the same ``K`` shifted views of the padded input.
+
+    ``lo[t] = Σ_k h0[k] a[t − d(K−1−k)]`` (conv1d's cross-correlation taps), ``hi`` likewise: one
+    read of the level input, ``2K`` fused multiply-adds and no copies but the outputs. (One
+    grouped convolution with two outputs per group computes the same and was measured 1.3–4×
+    slower than this on the CPU, see docs/benchmarks.md.)
+    """
+    k = h0.shape[-1]
+    length = a.shape[-1]
+    padded = _causal_pad(a, dilation * (k - 1), circular)
+    first = padded[..., :length]
+    lo, hi = first * h0[:, :1], first * h1[:, :1]
+    for i in range(1, k):
+        view = padded[..., dilation * i : dilation * i + length]
+        lo = lo.addcmul_(view, h0[:, i : i + 1])
+        hi = hi.addcmul_(view, h1[:, i : i + 1])
+    return lo, hi
 
 
 def _tree_forward(
@@ -327,7 +345,7 @@ def multires_conv(
         tree_select: ``"fading"`` or ``"uniform"``.
         memory_size: number of memory coefficients for ``"uniform"``.
         method: ``"fft"`` (causal kernel by FFT, ``O(L log L)``), ``"tree"`` (the dilated tree on
-            the data) or ``"auto"`` (fft from length 64).
+            the data) or ``"auto"`` (fft from length 64 and batch 3, the tree below).
 
     Returns:
         Tensor[N, C, L]: output at ``t`` depends only on ``x[..., :t + 1]``.
@@ -347,7 +365,8 @@ def multires_conv(
         raise ValueError(f"depth should be a positive int, got {depth!r}")
     _check_weight(weight, c, depth, tree_select, memory_size)
     if method == "auto":
-        method = "fft" if length >= FFT_MIN_LENGTH else "tree"
+        big = length >= FFT_MIN_LENGTH and x.shape[0] >= FFT_MIN_BATCH
+        method = "fft" if big else "tree"
     if method == "tree":
         return _tree_forward(x, h0, h1, weight, depth, tree_select, memory_size)
     klen = kernel_length(k, depth, tree_select, memory_size)
