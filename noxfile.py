@@ -22,6 +22,8 @@ nox.options.sessions = [
 ]
 
 PYTHON = "3.11"
+#: Optional extras each package's tests exercise (the bundled offline digits).
+EXTRAS = {"datasets": ("--extra", "offline")}
 #: tests/<folder> -> distribution name (folder name of packages/<folder>).
 PACKAGES = {
     "arma-stability": "arma-stability",
@@ -53,7 +55,7 @@ for _folder, _dist in PACKAGES.items():
 
     @nox.session(name=f"tests-{_folder}", python=PYTHON)
     def _tests(session: nox.Session, folder: str = _folder, dist: str = _dist) -> None:
-        _sync(session, "--package", dist, "--group", "test")
+        _sync(session, "--package", dist, *EXTRAS.get(folder, ()), "--group", "test")
         _pytest(session, f"tests/{folder}", "-m", "not gpu")
 
     _tests.__doc__ = (
@@ -65,14 +67,14 @@ for _folder, _dist in PACKAGES.items():
 @nox.session(python=PYTHON)
 def apps(session: nox.Session) -> None:
     """Smoke-test every app (`--quick`) in the whole workspace: runs tests/apps."""
-    _sync(session, "--all-packages", "--group", "test")
+    _sync(session, "--all-packages", "--all-extras", "--group", "test")
     _pytest(session, "tests/apps", "-m", "not gpu")
 
 
 @nox.session(python=PYTHON)
 def gpu(session: nox.Session) -> None:
     """Run the `gpu`-marked tests of every package; skipped cleanly where CUDA is absent."""
-    _sync(session, "--all-packages", "--group", "test")
+    _sync(session, "--all-packages", "--all-extras", "--group", "test")
     has_cuda = session.run(
         "python", "-c", "import torch; print(torch.cuda.is_available())", silent=True
     )

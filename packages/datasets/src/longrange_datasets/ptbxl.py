@@ -1,0 +1,350 @@
+"""PTB-XL (Wagner et al. 2020) in the PhysioNet layout, with the six benchmark label tasks.
+
+Layout read: ``ptbxl_database.csv`` (``ecg_id``, ``scp_codes`` as a dict literal, ``strat_fold``,
+``filename_lr``, ``filename_hr``), ``scp_statements.csv`` (first column the statement code;
+``diagnostic``, ``form``, ``rhythm`` flags; ``diagnostic_class``, ``diagnostic_subclass``) and
+WFDB records under ``records100/`` and ``records500/`` read with ``wfdb.rdsamp``.
+
+Tasks (Strodthoff et al. 2021): ``all`` (every statement), ``diagnostic``, ``subdiagnostic``
+(the diagnostic statements' subclasses), ``superdiagnostic`` (their classes), ``form``,
+``rhythm``; targets are multi-hot over the task's labels, and records without any label of the
+task are dropped. Folds: train ``strat_fold <= 8``, val 9, test 10. Signals are standardised
+per lead with statistics of the training folds only.
+
+:func:`write_synthetic_ptbxl` writes a small folder of the same layout with ``wfdb.wrsamp``
+(ECG-like beats whose rate and morphology follow the labels), so the real reader is exercised
+offline.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from .errors import CorruptDataError, MissingDataError, load_npz, save_npz_atomic
+
+__all__ = ["LEADS", "PTBXL", "TASKS", "load_ptbxl", "write_synthetic_ptbxl"]
+
+TASKS = ("all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm")
+LEADS = ("I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6")
+FOLDS = {"train": range(1, 9), "val": (9,), "test": (10,)}
+
+
+def _read_csv(path: Path, expected: str) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise MissingDataError(path, expected)
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise CorruptDataError(path, expected, str(err)) from err
+
+
+def _flag(value: str) -> bool:
+    try:
+        return float(value) == 1.0
+    except ValueError:
+        return False
+
+
+def _statement_maps(root: Path) -> dict[str, dict[str, list[str]]]:
+    path = root / "scp_statements.csv"
+    rows = _read_csv(path, "PTB-XL's scp_statements.csv")
+    if not rows:
+        raise CorruptDataError(path, "PTB-XL's scp_statements.csv", "no rows")
+    code_col = next(iter(rows[0]))  # the unnamed first column holds the statement code
+    need = {"diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass"}
+    if not need <= rows[0].keys():
+        raise CorruptDataError(
+            path, "PTB-XL's scp_statements.csv", f"missing columns {sorted(need - rows[0].keys())}"
+        )
+    maps: dict[str, dict[str, list[str]]] = {t: {} for t in TASKS}
+    for r in rows:
+        code = r[code_col]
+        maps["all"][code] = [code]
+        if _flag(r["diagnostic"]):
+            maps["diagnostic"][code] = [code]
+            if r["diagnostic_subclass"]:
+                maps["subdiagnostic"][code] = [r["diagnostic_subclass"]]
+            if r["diagnostic_class"]:
+                maps["superdiagnostic"][code] = [r["diagnostic_class"]]
+        if _flag(r["form"]):
+            maps["form"][code] = [code]
+        if _flag(r["rhythm"]):
+            maps["rhythm"][code] = [code]
+    return maps
+
+
+def _read_signal(root: Path, rel: str) -> np.ndarray:
+    import wfdb
+
+    base = root / rel
+    header = base.with_suffix(".hea")
+    if not header.is_file():
+        raise MissingDataError(header, "a WFDB header of a PTB-XL record")
+    try:
+        signal, _ = wfdb.rdsamp(str(base))
+    except Exception as err:  # wfdb raises many kinds for a bad header or data file
+        raise CorruptDataError(
+            header, "a 12-lead WFDB record", f"{type(err).__name__}: {err}"
+        ) from err
+    if signal.ndim != 2 or signal.shape[1] != len(LEADS):
+        raise CorruptDataError(header, "a 12-lead WFDB record", f"signal shape {signal.shape}")
+    return signal.T.astype(np.float32)  # (12, L)
+
+
+def load_ptbxl(
+    root: str | os.PathLike[str],
+    task: str = "superdiagnostic",
+    sampling_rate: int = 100,
+    cache: bool = True,
+) -> dict[str, object]:
+    """Read every record with a label of ``task``.
+
+    Returns:
+        dict with ``signals float32[N, 12, L]`` (raw, in mV), ``targets float32[N, K]``
+        (multi-hot), ``folds int64[N]``, ``ecg_ids int64[N]`` and ``classes`` (the K labels,
+        sorted). Signals are cached in ``root/.longrange_cache/ptbxl_{rate}hz.npz``.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task should be one of {TASKS}, got {task!r}")
+    if sampling_rate not in (100, 500):
+        raise ValueError(f"sampling_rate should be 100 or 500, got {sampling_rate}")
+    root = Path(root)
+    db_path = root / "ptbxl_database.csv"
+    db = _read_csv(db_path, "PTB-XL's ptbxl_database.csv")
+    column = "filename_lr" if sampling_rate == 100 else "filename_hr"
+    need = {"ecg_id", "scp_codes", "strat_fold", column}
+    if not db or not need <= db[0].keys():
+        raise CorruptDataError(
+            db_path,
+            "PTB-XL's ptbxl_database.csv",
+            f"missing columns {sorted(need - (db[0].keys() if db else set()))}",
+        )
+    mapping = _statement_maps(root)[task]
+    records = []
+    for line, r in enumerate(db, start=2):
+        try:
+            codes = ast.literal_eval(r["scp_codes"])
+            fold, ecg_id = int(float(r["strat_fold"])), int(float(r["ecg_id"]))
+        except (ValueError, SyntaxError) as err:
+            raise CorruptDataError(
+                db_path, "PTB-XL's ptbxl_database.csv", f"line {line}: {err}"
+            ) from err
+        labels = sorted({lab for code in codes for lab in mapping.get(code, [])})
+        records.append((ecg_id, fold, r[column], labels))
+    classes = sorted({lab for *_, labels in records for lab in labels})
+    records = [rec for rec in records if rec[3]]
+    signals = _signals(root, records, sampling_rate, cache)
+    index = {c: i for i, c in enumerate(classes)}
+    targets = np.zeros((len(records), len(classes)), dtype=np.float32)
+    for i, (*_, labels) in enumerate(records):
+        targets[i, [index[lab] for lab in labels]] = 1.0
+    return {
+        "signals": signals,
+        "targets": targets,
+        "folds": np.array([f for _, f, _, _ in records], dtype=np.int64),
+        "ecg_ids": np.array([e for e, _, _, _ in records], dtype=np.int64),
+        "classes": classes,
+    }
+
+
+def _signals(root: Path, records: list, rate: int, cache: bool) -> np.ndarray:
+    ids = np.array([r[0] for r in records], dtype=np.int64)
+    path = root / ".longrange_cache" / f"ptbxl_{rate}hz.npz"
+    if cache and path.is_file():
+        data = load_npz(path, ("ecg_ids", "signals"), "a PTB-XL signal cache")
+        lookup = {int(e): i for i, e in enumerate(data["ecg_ids"])}
+        if all(int(e) in lookup for e in ids):
+            return data["signals"][[lookup[int(e)] for e in ids]]
+    signals = (
+        np.stack([_read_signal(root, rel) for _, _, rel, _ in records])
+        if records
+        else np.zeros((0, len(LEADS), 0), dtype=np.float32)
+    )
+    if cache:
+        save_npz_atomic(path, ecg_ids=ids, signals=signals)
+    return signals
+
+
+class PTBXL(Dataset):
+    """One split of a task: item -> ``(signal Tensor[12, L] float32, target Tensor[K] float32)``.
+
+    Signals are standardised per lead with the training folds' mean and standard deviation
+    (``self.mean``, ``self.std``, float32[12, 1]), whatever the split.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        split: str = "train",
+        task: str = "superdiagnostic",
+        sampling_rate: int = 100,
+        cache: bool = True,
+    ) -> None:
+        if split not in FOLDS:
+            raise ValueError(f"split should be one of {tuple(FOLDS)}, got {split!r}")
+        data = load_ptbxl(root, task, sampling_rate, cache)
+        signals, folds = data["signals"], data["folds"]
+        assert isinstance(signals, np.ndarray)
+        assert isinstance(folds, np.ndarray)
+        train = np.isin(folds, list(FOLDS["train"]))
+        if not train.any():
+            raise CorruptDataError(
+                Path(root) / "ptbxl_database.csv", "PTB-XL with folds 1-8", "no training records"
+            )
+        ref = signals[train].astype(np.float64)
+        self.mean = ref.mean(axis=(0, 2))[:, None].astype(np.float32)
+        self.std = (ref.std(axis=(0, 2))[:, None] + 1e-8).astype(np.float32)
+        keep = np.isin(folds, list(FOLDS[split]))
+        self.signals = torch.from_numpy((signals[keep] - self.mean) / self.std)
+        self.targets = torch.from_numpy(data["targets"][keep])  # type: ignore[index]
+        self.classes: list[str] = data["classes"]  # type: ignore[assignment]
+        self.ecg_ids = data["ecg_ids"][keep]  # type: ignore[index]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self.signals[index], self.targets[index]
+
+
+# ----------------------------------------------------------------- synthetic writer
+_STATEMENTS = [
+    # code, description, diagnostic, form, rhythm, class, subclass
+    ("NORM", "normal ECG", 1, 0, 0, "NORM", "NORM"),
+    ("IMI", "inferior myocardial infarction", 1, 0, 0, "MI", "IMI"),
+    ("LVH", "left ventricular hypertrophy", 1, 0, 0, "HYP", "LVH"),
+    ("NDT", "non-diagnostic T abnormalities", 1, 1, 0, "STTC", "STTC"),
+    ("LVOLT", "low QRS voltages", 0, 1, 0, "", ""),
+    ("SR", "sinus rhythm", 0, 0, 1, "", ""),
+    ("STACH", "sinus tachycardia", 0, 0, 1, "", ""),
+    ("SBRAD", "sinus bradycardia", 0, 0, 1, "", ""),
+]
+
+
+def _beat(
+    t: np.ndarray, center: float, qrs: float, st: float, t_amp: float, q_wave: float
+) -> np.ndarray:
+    def g(mu: float, sigma: float, amp: float) -> np.ndarray:
+        return amp * np.exp(-0.5 * ((t - center - mu) / sigma) ** 2)
+
+    return (
+        g(-0.2, 0.025, 0.15)
+        + g(-0.03, 0.01, -q_wave)
+        + g(0.0, 0.012, qrs)
+        + g(0.03, 0.01, -0.2 * qrs)
+        + g(0.12, 0.05, st)
+        + g(0.28, 0.045, t_amp)
+    )
+
+
+def write_synthetic_ptbxl(
+    root: str | os.PathLike[str],
+    num_records: int = 60,
+    seed: int = 0,
+    sampling_rates: tuple[int, ...] = (100,),
+) -> Path:
+    """Write a small PTB-XL-shaped folder (database, statements, WFDB records).
+
+    Every record gets one diagnostic statement (NORM, IMI, LVH or NDT, which set Q waves, QRS
+    voltage and ST/T shape) and one rhythm (SR, STACH, SBRAD: the heart rate), occasionally
+    LVOLT (low voltage); folds cycle 1..10, so every split is populated. Ten seconds per record.
+    """
+    import wfdb
+
+    if num_records < 10:
+        raise ValueError(f"num_records should be >= 10 (one per fold), got {num_records}")
+    for rate in sampling_rates:
+        if rate not in (100, 500):
+            raise ValueError(f"sampling_rates should hold 100 and/or 500, got {sampling_rates}")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    with open(root / "scp_statements.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "",
+                "description",
+                "diagnostic",
+                "form",
+                "rhythm",
+                "diagnostic_class",
+                "diagnostic_subclass",
+            ]
+        )
+        for code, desc, diag, form, rhythm, cls, sub in _STATEMENTS:
+            w.writerow(
+                [
+                    code,
+                    desc,
+                    "1.0" if diag else "",
+                    "1.0" if form else "",
+                    "1.0" if rhythm else "",
+                    cls,
+                    sub,
+                ]
+            )
+    rows = []
+    lead_gain = rng.uniform(0.5, 1.5, size=len(LEADS))
+    for i in range(num_records):
+        ecg_id = i + 1
+        diag = ("NORM", "IMI", "LVH", "NDT")[rng.integers(4)]
+        rhythm = ("SR", "STACH", "SBRAD")[rng.integers(3)]
+        low = rng.random() < 0.2
+        codes = {diag: 100.0, rhythm: 0.0}
+        if low:
+            codes["LVOLT"] = 0.0
+        rate_bpm = {"SR": 70, "STACH": 120, "SBRAD": 48}[rhythm] + rng.normal(0, 4)
+        qrs = {"LVH": 2.4}.get(diag, 1.2) * (0.4 if low else 1.0)
+        st = {"IMI": 0.25}.get(diag, 0.0)
+        t_amp = {"NDT": -0.25}.get(diag, 0.3)
+        q_wave = {"IMI": 0.4}.get(diag, 0.05)
+        folder = f"{(ecg_id // 1000) * 1000:05d}"
+        names = {}
+        for rate in sampling_rates:
+            t = np.arange(10 * rate) / rate
+            beats = np.arange(rng.uniform(0, 0.5), 10, 60.0 / rate_bpm)
+            base = sum(_beat(t, c, qrs, st, t_amp, q_wave) for c in beats)
+            sig = np.stack([g * base + rng.normal(0, 0.03, t.shape) for g in lead_gain], axis=1)
+            suffix = "lr" if rate == 100 else "hr"
+            rel = f"records{rate}/{folder}/{ecg_id:05d}_{suffix}"
+            out = root / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            wfdb.wrsamp(
+                out.name,
+                fs=rate,
+                units=["mV"] * len(LEADS),
+                sig_name=list(LEADS),
+                p_signal=sig,
+                fmt=["16"] * len(LEADS),
+                write_dir=str(out.parent),
+            )
+            names[rate] = rel
+        rows.append(
+            [
+                ecg_id,
+                int(rng.integers(1, 10_000)),
+                repr(codes),
+                i % 10 + 1,
+                names.get(100, ""),
+                names.get(500, ""),
+            ]
+        )
+    tmp = root / ".ptbxl_database.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            ["ecg_id", "patient_id", "scp_codes", "strat_fold", "filename_lr", "filename_hr"]
+        )
+        w.writerows(rows)
+    os.replace(tmp, root / "ptbxl_database.csv")
+    return root
