@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from multires_core import MultiresConv1d, MultiresLayer
+from multires_core import MultiresConv1d, MultiresLayer, multires_conv
 
 from .arma import time_fwd_bwd
 from .reference_multires import reference_fading
@@ -124,6 +124,31 @@ def streaming(
     }
 
 
+def method_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
+    """fwd+bwd of the tree and fft paths by batch size: where ``method="auto"`` switches."""
+    c, length = (8, 64) if quick else (256, 1024)
+    layer = MultiresConv1d(c, 2, seq_len=length, device=device)
+    rows = []
+    for n in (1, 2) if quick else (1, 2, 4, 8):
+        x = torch.randn(n, c, length, device=device, requires_grad=True)
+        grad = torch.randn(n, c, length, device=device)
+        variants = {
+            m: (lambda m=m, x=x: multires_conv(x, layer.h0, layer.h1, layer.weight, method=m))
+            for m in ("tree", "fft")
+        }
+        times = time_fwd_bwd(variants, grad, 3, device, warmup=1)
+        rows.append(
+            {
+                "batch": n,
+                "channels": c,
+                "length": length,
+                **times,
+                "tree_over_fft": times["tree"] / times["fft"],
+            }
+        )
+    return rows
+
+
 def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
@@ -136,6 +161,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     result["streaming"] = [
         streaming(c, 4, length, device, forward_samples=3 if quick else 10) for c in widths
     ]
+    result["method_sweep"] = method_sweep(quick, device)
     headline = result["streaming"][-1]
     result["multires_over_reference_time"] = result["scifar"]["multires_over_reference_time"]
     result["listops_multires_over_reference_time"] = result["listops"][

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,7 +11,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from .digits import load_digits
-from .errors import MissingDataError
+from .errors import CorruptDataError, MissingDataError
 
 __all__ = ["CIFAR10_MEAN", "CIFAR10_STD", "SequentialImages", "scifar10", "smnist"]
 
@@ -100,7 +101,12 @@ def scifar10(
     try:
         ds = CIFAR10(str(root), train=split != "test", download=download)
     except RuntimeError as err:
-        raise MissingDataError(root, "torchvision's CIFAR-10 (pass download=True)") from err
+        folder = Path(root) / "cifar-10-batches-py"
+        if folder.is_dir():
+            raise CorruptDataError(
+                folder, "torchvision's CIFAR-10 batches", "torchvision's integrity check failed"
+            ) from err
+        raise MissingDataError(folder, "torchvision's CIFAR-10 (pass download=True)") from err
     images = ds.data.astype(np.float32).transpose(0, 3, 1, 2) / 255.0  # (N, 3, 32, 32)
     labels = np.asarray(ds.targets, dtype=np.int64)
     if split != "test":

@@ -113,7 +113,8 @@ def tree_outputs(
 
     Args:
         x (Tensor[N, C, L]): input.
-        h0, h1 (Tensor[C, K]): lowpass and highpass cross-correlation filters, shared by levels.
+        h0 (Tensor[C, K]): lowpass cross-correlation filter, shared by all levels.
+        h1 (Tensor[C, K]): highpass filter, likewise.
         depth: ``J``.
         circular: wrap around instead of causal zero padding (the periodic tree; with wavelet
             filters its outputs are ``pywt.swt``'s, shifted — see :func:`multires_core.swt`).
@@ -338,7 +339,8 @@ def multires_conv(
 
     Args:
         x (Tensor[N, C, L]): input.
-        h0, h1 (Tensor[C, K]): lowpass/highpass cross-correlation filters shared by all levels.
+        h0 (Tensor[C, K]): lowpass cross-correlation filter shared by all levels.
+        h1 (Tensor[C, K]): highpass filter, likewise.
         weight: TreeSelect weights, Tensor[C, depth + 2] for ``"fading"`` (columns
             ``[a_J, b_J, …, b_1, skip]``) or Tensor[C, memory_size + 1] for ``"uniform"``.
         depth: tree depth ``J``; default ``ceil(log2((L − 1)/(K − 1) + 1))``.
