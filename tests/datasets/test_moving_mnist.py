@@ -8,6 +8,7 @@ from longrange_datasets import (
     generate_moving_mnist,
     load_digits,
     load_moving_mnist,
+    make_moving_mnist_splits,
     read_mnist_test_seq,
     save_moving_mnist,
 )
@@ -68,6 +69,25 @@ def test_pools_are_disjoint():
     assert not (sets[0] & sets[1])
     assert not (sets[0] & sets[2])
     assert not (sets[1] & sets[2])
+
+
+def test_splits_draw_from_disjoint_digit_pools():
+    # digits that identify themselves: image i is filled with value i + 1 in a distinct block
+    digits = np.zeros((60, 28, 28), dtype=np.uint8)
+    for i in range(60):
+        digits[i, 10:18, 10:18] = i + 1
+    videos = make_moving_mnist_splits(
+        digits, {"train": 20, "val": 10, "test": 10}, seed=0, num_digits=1, num_frames=3
+    )
+    used = {s: set(np.unique(v).tolist()) - {0} for s, v in videos.items()}
+    pools = digit_pools(60, seed=0)
+    for split, values in used.items():
+        assert values <= {int(i) + 1 for i in pools[split]}
+    assert not (used["train"] & used["val"])
+    assert not (used["train"] & used["test"])
+    assert videos["train"].shape == (20, 3, 64, 64)
+    again = make_moving_mnist_splits(digits, {"val": 10}, seed=0, num_digits=1, num_frames=3)
+    assert again["val"].shape == (10, 3, 64, 64)
 
 
 def test_cache_round_trip_and_dataset(tmp_path, digits):

@@ -105,6 +105,16 @@ def test_labels_are_learnable_from_the_signal(root):
     assert bpm[tach].min() > 100 > 60 > bpm[brad].max()
 
 
+def test_writer_is_deterministic_by_seed(tmp_path):
+    a = write_synthetic_ptbxl(tmp_path / "a", num_records=10, seed=3)
+    b = write_synthetic_ptbxl(tmp_path / "b", num_records=10, seed=3)
+    c = write_synthetic_ptbxl(tmp_path / "c", num_records=10, seed=4)
+    assert (a / "ptbxl_database.csv").read_text() == (b / "ptbxl_database.csv").read_text()
+    sa, sb = (load_ptbxl(r, "all", cache=False)["signals"] for r in (a, b))
+    np.testing.assert_array_equal(sa, sb)
+    assert (a / "ptbxl_database.csv").read_text() != (c / "ptbxl_database.csv").read_text()
+
+
 def test_cache_is_written_and_reused(root):
     first = load_ptbxl(root, "form", 100, cache=True)
     assert (root / ".longrange_cache" / "ptbxl_100hz.npz").is_file()

@@ -30,6 +30,7 @@ from .moving_mnist import (
     digit_pools,
     generate_moving_mnist,
     load_moving_mnist,
+    make_moving_mnist_splits,
     read_mnist_test_seq,
     save_moving_mnist,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "load_ptbxl",
     "make_adding",
     "make_copy",
+    "make_moving_mnist_splits",
     "read_listops_tsv",
     "read_mnist_test_seq",
     "save_moving_mnist",

@@ -24,6 +24,7 @@ __all__ = [
     "digit_pools",
     "generate_moving_mnist",
     "load_moving_mnist",
+    "make_moving_mnist_splits",
     "read_mnist_test_seq",
     "save_moving_mnist",
 ]
@@ -106,6 +107,38 @@ def generate_moving_mnist(
                     elif pos[axis] > limit:
                         pos[axis], vel[axis] = 2 * limit - pos[axis], -vel[axis]
     return (videos, positions) if return_positions else videos
+
+
+def make_moving_mnist_splits(
+    digits: np.ndarray,
+    sizes: dict[str, int],
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    **kwargs,
+) -> dict[str, np.ndarray]:
+    """Videos per split, each drawn only from its own disjoint pool of digit images.
+
+    Args:
+        digits: ``uint8[M, h, h]`` digit images.
+        sizes: number of videos per split, e.g. ``{"train": 8000, "val": 1000, "test": 1000}``.
+        seed: seeds the pools and (offset per split) the videos.
+        fractions: pool fractions for train/val/test (see :func:`digit_pools`).
+        **kwargs: passed to :func:`generate_moving_mnist` (``speed``, ``num_digits``, ...).
+
+    Returns:
+        ``{split: uint8[N_split, T, H, W]}``.
+    """
+    unknown = set(sizes) - {"train", "val", "test"}
+    if unknown:
+        raise ValueError(f"sizes should only name train/val/test, got {sorted(unknown)}")
+    pools = digit_pools(len(digits), seed, fractions)
+    out = {}
+    for offset, (split, n) in enumerate(sorted(sizes.items())):
+        pool = digits[pools[split]]
+        if len(pool) == 0:
+            raise ValueError(f"the {split!r} digit pool is empty; change fractions {fractions}")
+        out[split] = generate_moving_mnist(pool, n, seed=seed * 7 + offset + 1, **kwargs)
+    return out
 
 
 def save_moving_mnist(path: str | os.PathLike[str], videos: np.ndarray) -> Path:
