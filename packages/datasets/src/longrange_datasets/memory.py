@@ -78,37 +78,46 @@ def adding_baseline_mse() -> float:
     return 1.0 / 6.0
 
 
-class CopyMemory(Dataset):
+class _SeededTask(Dataset):
+    """``size`` items; item ``i`` is drawn from ``default_rng((seed, i))`` by :meth:`_draw`."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        _check_positive("size", size)
+        self.size, self.seed = size, seed
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        if not 0 <= index < self.size:
+            raise IndexError(f"index should be in [0, {self.size}), got {index}")
+        return self._draw(np.random.default_rng((self.seed, index)))
+
+    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+
+class CopyMemory(_SeededTask):
     """Copy-memory dataset: item -> ``(input Tensor[T+20] int64, target Tensor[T+20] int64)``."""
 
     def __init__(self, delay: int, size: int, seed: int = 0) -> None:
         _check_positive("delay", delay)
-        _check_positive("size", size)
-        self.delay, self.size, self.seed = delay, size, seed
+        super().__init__(size, seed)
+        self.delay = delay
 
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        if not 0 <= index < self.size:
-            raise IndexError(f"index should be in [0, {self.size}), got {index}")
-        x, y = make_copy(self.delay, np.random.default_rng((self.seed, index)))
+    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+        x, y = make_copy(self.delay, rng)
         return torch.from_numpy(x), torch.from_numpy(y)
 
 
-class AddingProblem(Dataset):
+class AddingProblem(_SeededTask):
     """Adding-problem dataset: item -> ``(input Tensor[L, 2] float32, target Tensor[] float32)``."""
 
     def __init__(self, length: int, size: int, seed: int = 0) -> None:
         _check_positive("length", length)
-        _check_positive("size", size)
-        self.length, self.size, self.seed = length, size, seed
+        super().__init__(size, seed)
+        self.length = length
 
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        if not 0 <= index < self.size:
-            raise IndexError(f"index should be in [0, {self.size}), got {index}")
-        x, y = make_adding(self.length, np.random.default_rng((self.seed, index)))
+    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+        x, y = make_adding(self.length, rng)
         return torch.from_numpy(x), torch.tensor(y, dtype=torch.float32)

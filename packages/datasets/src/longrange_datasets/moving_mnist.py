@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,7 +115,7 @@ def make_moving_mnist_splits(
     sizes: dict[str, int],
     seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-    **kwargs,
+    **kwargs: Any,
 ) -> dict[str, np.ndarray]:
     """Videos per split, each drawn only from its own disjoint pool of digit images.
 

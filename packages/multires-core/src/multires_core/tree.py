@@ -145,8 +145,8 @@ def _level(
 
     ``lo[t] = Σ_k h0[k] a[t − d(K−1−k)]`` (conv1d's cross-correlation taps), ``hi`` likewise: one
     read of the level input, ``2K`` fused multiply-adds and no copies but the outputs. (One
-    grouped convolution with two outputs per group computes the same and was measured 1.3–4×
-    slower than this on the CPU, see docs/benchmarks.md.)
+    grouped convolution with two outputs per group computes the same but was slower than the
+    paper's two depthwise convolutions on the CPU; see docs/guides/multires.md.)
     """
     k = h0.shape[-1]
     length = a.shape[-1]
