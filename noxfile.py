@@ -6,6 +6,8 @@ so CI and developers test exactly the locked versions.
 
 from __future__ import annotations
 
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "uv"
