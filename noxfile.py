@@ -36,10 +36,20 @@ PACKAGES = {
 }
 
 
+def _uv() -> str:
+    """The uv binary installed beside nox (``pip install uv``), whether or not it is on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv") or "uv"
+
+
 def _sync(session: nox.Session, *args: str) -> None:
     """Install from uv.lock into this session's virtualenv (nothing else is installed)."""
     session.run_install(
-        "uv",
+        _uv(),
         "sync",
         "--frozen",
         "--no-default-groups",
