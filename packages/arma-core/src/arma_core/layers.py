@@ -125,6 +125,14 @@ class _ARMAMixin:
         y = ar_solve(t, self.ar_coefficients(), boundary=self.boundary, method=self.method)
         return y.squeeze(0) if unbatched else y
 
+    def forward(self, input: Tensor) -> Tensor:
+        """Convolution (the ``nn.ConvNd`` base, next in the MRO), then the AR solve."""
+        self._check_input(input)
+        return self._ar(super().forward(input))  # type: ignore[misc]
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + self._ar_repr()  # type: ignore[misc]
+
     def _ar_repr(self) -> str:
         s = f", ar_order={self.ar_order}"
         if self.ar_init != 0.0:
@@ -207,13 +215,6 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
-        return self._ar(nn.Conv1d.forward(self, input))
-
-    def extra_repr(self) -> str:
-        return nn.Conv1d.extra_repr(self) + self._ar_repr()
-
 
 class ARMA2d(_ARMAMixin, nn.Conv2d):
     __doc__ = _DOC.format(
@@ -262,13 +263,6 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
 
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
-        return self._ar(nn.Conv2d.forward(self, input))
-
-    def extra_repr(self) -> str:
-        return nn.Conv2d.extra_repr(self) + self._ar_repr()
-
 
 class ARMA3d(_ARMAMixin, nn.Conv3d):
     __doc__ = _DOC.format(
@@ -316,10 +310,3 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
             dtype,
         )
         self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
-        return self._ar(nn.Conv3d.forward(self, input))
-
-    def extra_repr(self) -> str:
-        return nn.Conv3d.extra_repr(self) + self._ar_repr()
