@@ -5,117 +5,182 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from multires_core import MultiresConv1d, MultiresLayer, multires_conv
+from multires_core import MultiresConv1d, MultiresLayer, multires_conv, stream_step
 
 from .arma import time_fwd_bwd
-from .reference_multires import reference_fading
+from .reference_multires import one_conv_fading, reference_fading
 
 FULL_SHAPES = {
     "scifar": {"batch": 50, "channels": 256, "length": 1024, "kernel_size": 2},
     "listops": {"batch": 50, "channels": 128, "length": 2048, "kernel_size": 4},
+    "scifar_batch1": {"batch": 1, "channels": 256, "length": 1024, "kernel_size": 2},
 }
 QUICK_SHAPES = {
     "scifar": {"batch": 2, "channels": 8, "length": 64, "kernel_size": 2},
     "listops": {"batch": 2, "channels": 8, "length": 128, "kernel_size": 4},
+    "scifar_batch1": {"batch": 1, "channels": 8, "length": 64, "kernel_size": 2},
 }
 
 
+#: (channels, kernel_size) of the 4-layer streaming stack; the last is the headline: the width
+#: and filter size of the paper's autoregressive model (App. C.4: 512 channels, K = 4).
+FULL_STREAMS = [(64, 2), (256, 2), (256, 4), (512, 4)]
+QUICK_STREAMS = [(8, 2)]
+
+
 def conv_vs_reference(shape: dict[str, int], repeats: int, device: torch.device) -> dict:
+    """fwd+bwd of ``MultiresConv1d`` (``auto``), its tree path, the one-grouped-convolution tree
+    and the paper's loop (two convolutions per level) on one shape."""
     n, c, length, k = (shape[key] for key in ("batch", "channels", "length", "kernel_size"))
     layer = MultiresConv1d(c, k, seq_len=length, device=device)
     x = torch.randn(n, c, length, device=device, requires_grad=True)
     grad = torch.randn(n, c, length, device=device)
+    args = (layer.h0, layer.h1, layer.weight, layer.depth)
     variants: dict[str, Callable[[], Tensor]] = {
-        "reference": lambda: reference_fading(x, layer.h0, layer.h1, layer.weight, layer.depth),
+        "reference": lambda: reference_fading(x, *args),
         "multires": lambda: layer(x),
+        "tree": lambda: multires_conv(x, *args, method="tree"),
+        "one_conv": lambda: one_conv_fading(x, *args),
     }
     times = time_fwd_bwd(variants, grad, repeats, device, warmup=1)
     with torch.no_grad():
-        diff = float((variants["multires"]() - variants["reference"]()).abs().max())
+        ref = variants["reference"]()
+        diff = {name: float((f() - ref).abs().max()) for name, f in variants.items()}
     return {
         "shape": shape,
         "depth": layer.depth,
         "time_s": times,
         "multires_over_reference_time": times["multires"] / times["reference"],
-        "max_abs_diff": diff,
+        "tree_over_reference_time": times["tree"] / times["reference"],
+        "one_conv_over_reference_time": times["one_conv"] / times["reference"],
+        "max_abs_diff": diff["multires"],
+        "max_abs_diff_by_variant": diff,
     }
 
 
 class Stack(nn.Module):
-    """A small autoregressive stack: 1x1 encoder, L x (MultiresLayer + 1x1 mix, residual), head."""
+    """A small autoregressive stack: pointwise encoder, L x (MultiresLayer + pointwise mix,
+    residual), pointwise head. ``forward`` runs the whole sequence, ``step`` one time step."""
 
     def __init__(self, channels: int, layers: int, length: int, kernel_size: int = 2) -> None:
         super().__init__()
-        self.enc = nn.Conv1d(1, channels, 1)
+        self.enc = nn.Linear(1, channels)
         self.layers = nn.ModuleList(
             [MultiresLayer(channels, kernel_size, seq_len=length) for _ in range(layers)]
         )
-        self.mix = nn.ModuleList([nn.Conv1d(channels, channels, 1) for _ in range(layers)])
-        self.head = nn.Conv1d(channels, 1, 1)
+        self.mix = nn.ModuleList([nn.Linear(channels, channels) for _ in range(layers)])
+        self.head = nn.Linear(channels, 1)
+
+    @staticmethod
+    def _pointwise(lin: nn.Linear, h: Tensor) -> Tensor:
+        return F.conv1d(h, lin.weight[:, :, None], lin.bias)
 
     def forward(self, x: Tensor, conv: Callable | None = None) -> Tensor:
         """``x (N, 1, L) -> (N, 1, L)``; ``conv`` replaces each layer's MultiresConv if given."""
-        h = self.enc(x)
+        h = self._pointwise(self.enc, x)
         for layer, mix in zip(self.layers, self.mix, strict=True):
             z = layer(h) if conv is None else F.gelu(conv(layer.conv, h))
-            h = h + mix(z)
-        return self.head(h)
+            h = h + self._pointwise(mix, z)
+        return self._pointwise(self.head, h)
+
+    def init_state(self, batch: int) -> list:
+        return [layer.init_state(batch) for layer in self.layers]
 
     def step(self, x_t: Tensor, states: list) -> Tensor:
-        """``x_t (N, 1) -> (N, 1)``, one step of :meth:`forward`."""
-        h = F.linear(x_t, self.enc.weight[:, :, 0], self.enc.bias)
-        for i, (layer, mix) in enumerate(zip(self.layers, self.mix, strict=True)):
-            z, states[i] = layer.step(h, states[i])
-            h = h + F.linear(z, mix.weight[:, :, 0], mix.bias)
-        return F.linear(h, self.head.weight[:, :, 0], self.head.bias)
+        """``x_t (N, 1) -> (N, 1)``, one step of :meth:`forward` (``states`` updated in place)."""
+        h = F.linear(x_t, self.enc.weight, self.enc.bias)
+        for layer, mix, state in zip(self.layers, self.mix, states, strict=True):
+            z, _ = layer.step(h, state)
+            h = h + F.linear(z, mix.weight, mix.bias)
+        return F.linear(h, self.head.weight, self.head.bias)
 
 
 def _ref_conv(conv: MultiresConv1d, h: Tensor) -> Tensor:
     return reference_fading(h, conv.h0, conv.h1, conv.weight, conv.depth)
 
 
+def _generate(model: Stack, length: int, device: torch.device) -> tuple[Tensor, Tensor, float]:
+    """One sequence, ``x[t + 1] = tanh(y[t])``, step by step: ``(x (1, 1, L), y (1, 1, L − 1),
+    seconds)``."""
+    x = torch.zeros(1, 1, length, device=device)
+    states = model.init_state(1)
+    ys = []
+    _sync(device)
+    t0 = time.perf_counter()
+    for t in range(length - 1):
+        y = model.step(x[:, :, t], states)
+        ys.append(y)
+        x[:, :, t + 1] = torch.tanh(y)
+    _sync(device)
+    seconds = time.perf_counter() - t0
+    return x, torch.stack(ys, dim=-1), seconds
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time_forward(model: Stack, x: Tensor, conv: Callable | None, device: torch.device) -> float:
+    _sync(device)
+    t0 = time.perf_counter()
+    model(x, conv)
+    _sync(device)
+    return time.perf_counter() - t0
+
+
 def streaming(
-    channels: int, layers: int, length: int, device: torch.device, forward_samples: int
+    channels: int,
+    kernel_size: int,
+    layers: int,
+    length: int,
+    device: torch.device,
+    rounds: int,
+    forwards_per_round: int,
 ) -> dict[str, Any]:
     """Generate one sequence step by step; compare with re-running the full forward per step.
 
     The re-run baselines (this library's forward, and the paper's loop as the reference sampler
     runs it) process the full-length sequence at every step, so their cost per step is constant:
-    it is timed over ``forward_samples`` forwards and multiplied by the ``length − 1`` steps.
+    the median forward is multiplied by the ``length − 1`` steps. Generation and forwards are
+    interleaved over ``rounds`` (after one warm-up round) so that drift in the host's speed
+    affects both sides of the ratio alike; medians are reported.
     """
     torch.manual_seed(0)
-    model = Stack(channels, layers, length).to(device).eval()
+    model = Stack(channels, layers, length, kernel_size).to(device).eval()
+    gen: list[float] = []
+    fwd: dict[str, list[float]] = {"forward": [], "reference_forward": []}
     with torch.no_grad():
-        x = torch.zeros(1, 1, length, device=device)
-        states = [layer.init_state(1) for layer in model.layers]
-        t0 = time.perf_counter()
-        for t in range(length - 1):
-            x[:, :, t + 1] = torch.tanh(model.step(x[:, :, t], states))
-        stream_s = time.perf_counter() - t0
+        for r in range(rounds + 1):
+            x, ys, seconds = _generate(model, length, device)
+            samples = {
+                name: [_time_forward(model, x, conv, device) for _ in range(forwards_per_round)]
+                for name, conv in (("forward", None), ("reference_forward", _ref_conv))
+            }
+            if r:  # round 0 warms up
+                gen.append(seconds)
+                for name, values in samples.items():
+                    fwd[name] += values
         # exactness: the streamed outputs are the full forward's outputs on the same sequence
-        check = float((torch.tanh(model(x))[:, :, :-1] - x[:, :, 1:]).abs().max())
-        per_forward = {}
-        for name, conv in (("forward", None), ("reference_forward", _ref_conv)):
-            model(x, conv)  # warm-up
-            samples = []
-            for _ in range(forward_samples):
-                s0 = time.perf_counter()
-                model(x, conv)
-                samples.append(time.perf_counter() - s0)
-            per_forward[name] = statistics.median(samples)
-    rerun = {k: v * (length - 1) for k, v in per_forward.items()}
+        check = float((model(x)[:, :, :-1] - ys).abs().max())
+    stream_s = statistics.median(gen)
+    rerun = {name: statistics.median(v) * (length - 1) for name, v in fwd.items()}
     return {
         "channels": channels,
+        "kernel_size": kernel_size,
+        "depth": model.layers[0].conv.depth,
         "layers": layers,
         "length": length,
         "stream_s": stream_s,
         "stream_step_ms": 1e3 * stream_s / (length - 1),
+        "forward_ms": 1e3 * rerun["forward"] / (length - 1),
         "rerun_forward_s": rerun["forward"],
         "rerun_reference_forward_s": rerun["reference_forward"],
         "streaming_speedup": rerun["forward"] / stream_s,
@@ -149,6 +214,51 @@ def method_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
     return rows
 
 
+def _time_calls(f: Callable[[], object], device: torch.device, seconds: float) -> float:
+    """Mean seconds per call of ``f`` over about ``seconds`` (after 10 warm-up calls)."""
+    for _ in range(10):
+        f()
+    _sync(device)
+    calls, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        f()
+        calls += 1
+    _sync(device)
+    return (time.perf_counter() - t0) / calls
+
+
+def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
+    """One ``MultiresConv1d`` step by the precomputed map and by the recursion, by batch size:
+    where ``path="auto"`` switches (``_DENSE_MAX`` elements of the map's product)."""
+    configs = [(8, 2, 1), (8, 2, 4)] if quick else [(256, 2, n) for n in (1, 16, 64)]
+    configs += [] if quick else [(512, 4, n) for n in (1, 4, 16, 64)]
+    length = 64 if quick else 784
+    rows = []
+    with torch.no_grad():
+        for c, k, n in configs:
+            conv = MultiresConv1d(c, k, seq_len=length, device=device)
+            x = torch.randn(n, c, device=device)
+            state = conv.init_state(n)
+            seconds = 0.05 if quick else 0.5
+            us = {
+                p: 1e6 * _time_calls(partial(stream_step, x, state, p), device, seconds)
+                for p in ("map", "recursion")
+            }
+            rows.append(
+                {
+                    "channels": c,
+                    "kernel_size": k,
+                    "depth": conv.depth,
+                    "batch": n,
+                    "map_product_elements": n * state.mat.numel(),
+                    "map_us": us["map"],
+                    "recursion_us": us["recursion"],
+                    "map_over_recursion": us["map"] / us["recursion"],
+                }
+            )
+    return rows
+
+
 def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
@@ -156,12 +266,21 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     result: dict[str, Any] = {
         name: conv_vs_reference(shape, reps, device) for name, shape in shapes.items()
     }
-    widths = [8] if quick else [64, 256]
     length = 64 if quick else 784
     result["streaming"] = [
-        streaming(c, 4, length, device, forward_samples=3 if quick else 10) for c in widths
+        streaming(
+            c, k, 4, length, device, rounds=1 if quick else 3, forwards_per_round=2 if quick else 4
+        )
+        for c, k in (QUICK_STREAMS if quick else FULL_STREAMS)
+    ]
+    # the headline stack at longer sequences: the step's cost grows with log L, a forward's with L
+    c, k = (QUICK_STREAMS if quick else FULL_STREAMS)[-1]
+    result["streaming_by_length"] = [
+        streaming(c, k, 4, n, device, rounds=1, forwards_per_round=2)
+        for n in ((128,) if quick else (3136, 12544))
     ]
     result["method_sweep"] = method_sweep(quick, device)
+    result["step_path_sweep"] = step_path_sweep(quick, device)
     headline = result["streaming"][-1]
     result["multires_over_reference_time"] = result["scifar"]["multires_over_reference_time"]
     result["listops_multires_over_reference_time"] = result["listops"][

@@ -1,11 +1,13 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from oracles import dense_solve
 
 from apps.benchmark.__main__ import main
 from apps.benchmark.naive_arma import naive_ar_solve2d
+from apps.benchmark.reference_multires import one_conv_fading, reference_fading
 from arma_stability import stable_coefficients
 
 KEYS = {
@@ -24,6 +26,17 @@ def test_naive_baseline_matches_dense_solve():
     co = stable_coefficients(torch.randn(2, 3, 2, 2, generator=g, dtype=torch.float64))
     np.testing.assert_allclose(
         naive_ar_solve2d(t, co).numpy(), dense_solve(t.numpy(), co.numpy()), rtol=1e-9, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_one_grouped_conv_tree_equals_the_papers_loop(k):
+    g = torch.Generator().manual_seed(k)
+    x = torch.randn(2, 3, 37, generator=g, dtype=torch.float64)
+    h0, h1 = torch.randn(2, 3, k, generator=g, dtype=torch.float64)
+    w = torch.randn(3, 7, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(
+        one_conv_fading(x, h0, h1, w, 5), reference_fading(x, h0, h1, w, 5), rtol=1e-12, atol=1e-12
     )
 
 
@@ -49,4 +62,8 @@ def test_multires_benchmark_quick_writes_json(tmp_path, capsys):
     for key in ("multires_over_reference_time", "streaming_speedup", "machine"):
         assert key in printed
     assert printed["scifar"]["max_abs_diff"] < 1e-4  # same operator as the paper's loop
-    assert printed["streaming"][0]["stream_vs_forward_max_abs_diff"] < 1e-4
+    for name in ("scifar", "listops", "scifar_batch1"):  # every variant is the same operator
+        assert max(printed[name]["max_abs_diff_by_variant"].values()) < 1e-4
+    assert {row["batch"] for row in printed["step_path_sweep"]} == {1, 4}
+    for row in printed["streaming"] + printed["streaming_by_length"]:
+        assert row["stream_vs_forward_max_abs_diff"] < 1e-4

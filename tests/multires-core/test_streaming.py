@@ -61,8 +61,53 @@ def test_streaming_errors():
     state = m.init_state(2)
     with pytest.raises(ValueError, match=r"x_t should be a Tensor\[N=2, C=3\]"):
         m.step(torch.randn(2, 4), state)
+    with pytest.raises(ValueError, match="path should be one of"):
+        m.step(torch.randn(2, 3), state, "dense")
     with pytest.raises(ValueError, match="batch should be a positive int"):
         m.init_state(0)
     layer = MultiresLayer(3, 2, depth=4, dropout=0.1)
     with pytest.raises(RuntimeError, match=r"call \.eval\(\)"):
         layer.step(torch.randn(1, 3), layer.init_state(1))
+
+
+@pytest.mark.parametrize(
+    ("path", "tree_select", "k"),
+    list(itertools.product(["map", "recursion"], ["fading", "uniform"], [2, 3, 4])),
+)
+def test_each_step_path_equals_full_forward(path, tree_select, k):
+    torch.manual_seed(k)
+    m = MultiresConv1d(5, k, seq_len=40, tree_select=tree_select, memory_size=9)
+    m.double()
+    x = torch.randn(2, 5, 40, dtype=torch.float64)
+    with torch.no_grad():
+        state = m.init_state(2)
+        ys = [m.step(x[:, :, t], state, path)[0] for t in range(40)]
+        torch.testing.assert_close(torch.stack(ys, -1), m(x), rtol=1e-12, atol=1e-12)
+
+
+def test_auto_path_runs_the_recursion_only_for_large_steps(monkeypatch):
+    import multires_core.streaming as streaming
+
+    calls = []
+
+    def spy(*args):
+        calls.append(1)
+        return level_step(*args)
+
+    level_step = streaming._level_step
+    m = MultiresConv1d(3, 2, depth=4)
+    state = m.init_state(1)  # init_state runs the recursion on basis vectors
+    monkeypatch.setattr(streaming, "_level_step", spy)
+    with torch.no_grad():
+        m.step(torch.randn(1, 3), state)
+        assert not calls  # small: the precomputed map
+        monkeypatch.setattr(streaming, "_DENSE_MAX", 0)
+        m.step(torch.randn(1, 3), state)
+        assert calls == [1]
+
+
+@pytest.mark.parametrize(("k", "depth"), [(2, 1), (2, 10), (4, 9), (3, 5)])
+def test_rings_hold_only_what_each_level_reads(k, depth):
+    # level j reads lags up to (K − 1)·2^j: (K − 1)(2^J − 1) slots in all, not J times the last
+    state = MultiresConv1d(3, k, depth=depth).init_state(2)
+    assert state.levels.shape == ((k - 1) * (2**depth - 1), 2, 3)

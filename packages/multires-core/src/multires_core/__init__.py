@@ -7,7 +7,7 @@ TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter al
 from .dwt import MODES, swt, wavedec
 from .filters import compose_strided, equivalent_filters, wavelet_filters
 from .layers import MultiresConv1d, MultiresLayer
-from .streaming import StreamState, init_stream, stream_step
+from .streaming import STEP_PATHS, StreamState, init_stream, stream_step
 from .tree import (
     METHODS,
     TREE_SELECTS,
@@ -25,6 +25,7 @@ from .tree import (
 __all__ = [
     "METHODS",
     "MODES",
+    "STEP_PATHS",
     "TREE_SELECTS",
     "MultiresConv1d",
     "MultiresLayer",

@@ -127,9 +127,13 @@ class MultiresConv1d(nn.Module):
             batch, self.h0, self.h1, self.weight, self.depth, self.tree_select, self.memory_size
         )
 
-    def step(self, x_t: Tensor, state: StreamState) -> tuple[Tensor, StreamState]:
-        """One step: ``x_t (Tensor[N, C]) -> (y_t (Tensor[N, C]), state)``, exact w.r.t. forward."""
-        return stream_step(x_t, state)
+    def step(
+        self, x_t: Tensor, state: StreamState, path: str = "auto"
+    ) -> tuple[Tensor, StreamState]:
+        """One step: ``x_t (Tensor[N, C]) -> (y_t (Tensor[N, C]), state)``, exact w.r.t. forward.
+
+        ``path``: see :func:`multires_core.stream_step`."""
+        return stream_step(x_t, state, path)
 
     def extra_repr(self) -> str:
         s = f"{self.channels}, kernel_size={self.kernel_size}, depth={self.depth}"
@@ -162,9 +166,11 @@ class MultiresLayer(nn.Module):
         """See :meth:`MultiresConv1d.init_state`."""
         return self.conv.init_state(batch)
 
-    def step(self, x_t: Tensor, state: StreamState) -> tuple[Tensor, StreamState]:
+    def step(
+        self, x_t: Tensor, state: StreamState, path: str = "auto"
+    ) -> tuple[Tensor, StreamState]:
         """One step of ``gelu(conv)``; dropout is the identity in eval mode (required here)."""
         if self.training and isinstance(self.dropout, nn.Dropout1d):
             raise RuntimeError("call .eval() before streaming a MultiresLayer with dropout")
-        y, state = self.conv.step(x_t, state)
+        y, state = self.conv.step(x_t, state, path)
         return F.gelu(y), state

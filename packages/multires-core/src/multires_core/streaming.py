@@ -3,14 +3,25 @@
 Legend: N batch, C channels, K taps, J depth, ``d_j = 2^j`` the dilation of level ``j``
 (``j = 0`` finest), ``in_j`` its input (``in_0 = x``, ``in_{j+1} = a_{j+1}``), ``V = J(K−1)``.
 
-Level ``j`` reads ``in_j`` at lags ``0, d_j, …, (K−1)d_j``: ring buffers hold the ``(K−1)d_j``
-past values per level (one common ring length ``R = (K−1)·2^(J−1)``, so one precomputed index
-table of period ``R`` serves every level). Everything a step computes — the new level inputs,
-the tree coefficients and the fading output — is linear in ``x_t`` and the ``V`` past values it
-reads, so :func:`init_stream` evaluates the tree recursion (:func:`_reference_step`, written
-out level by level) on basis vectors once, and a step is one gather, one small batched matmul
-``(V) -> (J + (J + 1) + 1)`` per channel and one scatter: ``O(K·J)`` arithmetic, a handful of
-tensor operations whatever ``J``. The uniform TreeSelect keeps a second ring of the
+Level ``j`` reads ``in_j`` at lags ``0, d_j, …, (K−1)d_j``, so its ring holds the last
+``R_j = (K−1)·d_j`` values: ``(K−1)(2^J−1)`` slots in all. The rings are stored time slot
+first, ``(slots, N, C)``: a step reads its ``V`` past values with one gather of whole
+contiguous ``(N, C)`` rows and writes the ``J`` new level inputs with one scatter (about 5×
+cheaper at batch 1 than along the last axis of ``(N, C, slots)``). Slot indices come from
+tables of period ``R = R_(J−1)``.
+
+Between the gather and the scatter, two exact ways to evaluate the tree at one step:
+
+* the recursion, level by level (:func:`_level_step`): ``O(K·J)`` work in ``3J`` tensor
+  operations;
+* everything the step computes (the new level inputs, the coefficients, the fading output) is
+  linear in ``x_t`` and the ``V`` past values, so :func:`init_stream` runs the recursion once
+  on basis vectors and the step applies that map: a broadcast multiply and a sum, ``O(K·J²)``
+  work in two operations.
+
+At batch 1 a step costs per tensor operation, not per element, and the map is 3–6× faster;
+the step switches to the recursion when the map's product exceeds ``_DENSE_MAX`` elements
+(the crossover measured on a 2-core CPU). The uniform TreeSelect keeps a second ring of the
 coefficients it selects.
 """
 
@@ -23,20 +34,20 @@ from torch import Tensor
 
 from .tree import uniform_windows
 
-__all__ = ["StreamState", "init_stream", "stream_step"]
+__all__ = ["STEP_PATHS", "StreamState", "init_stream", "stream_step"]
 
-_SMALL = 1 << 18  # elements of the (N, C, V, O) product below which a mul-sum wins
+_DENSE_MAX = 3_000_000  # elements of the (V, O, N, C) product up to which the map wins (measured)
 
 
 @dataclass
 class UniformRings:
     """Ring buffers of the coefficient sequences the uniform TreeSelect reads (S of them)."""
 
-    coeffs: Tensor  # (N, C, S·Rc)
+    coeffs: Tensor  # (S·Rc, N, C): time slots first
     ring: int  # Rc
-    read: Tensor  # (Rc, S·W) flat indices of the windows (lag 0 included)
+    read: Tensor  # (Rc, S·W) slot indices of the windows (lag 0 included)
     write: Tensor  # (Rc, S)
-    weight: Tensor  # (C, S·W) window weights (0 beyond a window)
+    weight: Tensor  # (S·W, 1, C) window weights (0 beyond a window)
     skip: Tensor  # (C,)
 
 
@@ -45,42 +56,49 @@ class StreamState:
     """Ring buffers and filter-derived tables for :func:`stream_step`.
 
     The tables are computed from the filters when the state is created: make a new state after
-    changing the parameters. ``t`` counts the steps taken.
+    changing the parameters. ``t`` counts the steps taken. The rings are stored time slot first,
+    ``(slots, N, C)``, so that a step reads and writes whole ``(N, C)`` rows.
     """
 
     t: int
-    ring: int
-    levels: Tensor  # (N, C, J·R) ring buffers of in_j
-    read: Tensor  # (R, V) flat indices of the past values read at t ≡ row (mod R)
-    write: Tensor  # (R, J) flat indices where in_j[t] is written
-    mat: Tensor  # (C, V, O): past -> [in_0..J-1, y] (fading) or [in_0..J-1, a_J, b_J..b_1]
-    vec: Tensor  # (C, O): the same outputs' coefficient of x_t
+    ring: int  # R: the period of the index tables
+    levels: Tensor  # (Σ_j R_j, N, C) ring buffers of in_j, R_j = (K − 1)·2^j slots each
+    read: Tensor  # (R, V) slot indices of the past values read at t ≡ row (mod R)
+    write: Tensor  # (R, J) slot indices where in_j[t] is written
+    mat: Tensor  # (V, O, 1, C): past -> [in_0..J-1, y] (fading) or [in_0..J-1, a_J, b_J..b_1]
+    vec: Tensor  # (O, 1, C): the same outputs' coefficient of x_t
+    taps: Tensor  # (2, K, 1, C): h0, h1 in lag order, for the level-by-level step
+    fading: Tensor | None  # (J + 2, 1, C): the fading weights (None for uniform)
     depth: int
     tree_select: str
     uniform: UniformRings | None = None
 
 
-def _reference_step(
-    x: Tensor, past: Tensor, h0: Tensor, h1: Tensor, weight: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The tree at one step, level by level: the definition the fast step is derived from.
+def _level_step(
+    x: Tensor, past: Tensor, taps: Tensor, fading: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """The tree at one step, level by level: ``O(K·J)`` work in ``3J`` tensor operations.
 
-    ``x (B, C)``, ``past (B, C, J, K−1)`` with ``past[..., j, m−1] = in_j[t − m d_j]``.
-    Returns ``(inputs (B, C, J), coeffs (B, C, J + 1) = [a_J, b_J..b_1], y_fading (B, C))``.
+    Args:
+        x (Tensor[B, C]): ``x_t``.
+        past (Tensor[J, K − 1, B, C]): ``past[j, m − 1] = in_j[t − m·d_j]``.
+        taps (Tensor[2, K, 1, C]): ``h0``, ``h1`` in lag order (tap 0 multiplies the current
+            value; conv1d's cross-correlation tap ``K − 1 − m`` is lag ``m``).
+        fading (Tensor[J + 2, 1, C] or None): fading TreeSelect weights, columns as
+            ``weight``'s.
+
+    Returns:
+        ``(inputs (J, B, C), coeffs (J + 1, B, C) = [a_J, b_J..b_1], y (B, C) or None)``.
     """
-    k = h0.shape[-1]
-    depth = past.shape[2]
     cur, inputs, highs = x, [], []
-    for j in range(depth):
+    for p in past:  # level j: both filters at once, (2, K − 1, B, C) -> (2, B, C)
         inputs.append(cur)
-        # conv1d tap i multiplies in_j[t − d_j (K − 1 − i)]: tap K−1 is the current value
-        lo = h0[:, -1] * cur + (past[:, :, j] * h0[:, : k - 1].flip(-1)).sum(-1)
-        hi = h1[:, -1] * cur + (past[:, :, j] * h1[:, : k - 1].flip(-1)).sum(-1)
-        highs.append(hi)
-        cur = lo
-    coeffs = torch.stack([cur, *highs[::-1]], dim=-1)
-    y = (coeffs * weight[:, : depth + 1]).sum(-1) + weight[:, -1] * x
-    return torch.stack(inputs, dim=-1), coeffs, y
+        both = (p * taps[:, 1:]).sum(1).addcmul_(cur, taps[:, 0])
+        cur = both[0]
+        highs.append(both[1])
+    coeffs = torch.stack([cur, *highs[::-1]])
+    y = None if fading is None else (coeffs * fading[:-1]).sum(0).addcmul_(x, fading[-1])
+    return torch.stack(inputs), coeffs, y
 
 
 def init_stream(
@@ -99,30 +117,32 @@ def init_stream(
     c, k = h0.shape
     dev, dt = h0.device, h0.dtype
     v = depth * (k - 1)
-    # linear map (x, past) -> outputs, evaluated on basis vectors
+    taps = torch.stack((h0, h1)).flip(-1).permute(0, 2, 1).unsqueeze(2).contiguous()
+    fading = weight.T.unsqueeze(1).contiguous() if tree_select == "fading" else None
+    # the linear map (x, past) -> outputs, evaluated on basis vectors (B = V + 1)
     basis = torch.eye(v + 1, device=dev, dtype=dt)  # row 0: x; rows 1..V: past values
     xb = basis[:, :1].expand(v + 1, c)
-    pb = basis[:, 1:].reshape(v + 1, 1, depth, k - 1).expand(v + 1, c, depth, k - 1)
-    fading_w = (
-        weight if tree_select == "fading" else torch.zeros(c, depth + 2, dtype=dt, device=dev)
-    )
-    inputs, coeffs, y = _reference_step(xb, pb, h0, h1, fading_w)
-    if tree_select == "fading":  # the coefficients themselves are not needed
-        outs = torch.cat((inputs, y[..., None]), dim=-1)  # (V + 1, C, O)
-    else:
-        outs = torch.cat((inputs, coeffs), dim=-1)
+    pb = basis[:, 1:].T.reshape(depth, k - 1, v + 1, 1).expand(depth, k - 1, v + 1, c)
+    inputs, coeffs, y = _level_step(xb, pb, taps, fading)
+    # fading needs only y; uniform needs the coefficients its rings keep
+    outs = torch.cat((inputs, coeffs if y is None else y[None]))  # (O, V + 1, C)
+    # level j keeps the last (K − 1)·2^j values of in_j in slots [base_j, base_j + R_j); the
+    # index tables have period R = R_(J−1), which every R_j divides
     ring = (k - 1) * 2 ** (depth - 1)
+    sizes = (k - 1) * 2 ** torch.arange(depth, device=dev)  # R_j
+    base = (sizes.cumsum(0) - sizes)[:, None]
     t = torch.arange(ring, device=dev)[:, None, None]
-    j = torch.arange(depth, device=dev)[None, :, None]
-    lags = torch.arange(1, k, device=dev)[None, None, :] * 2**j
+    lags = torch.arange(1, k, device=dev)[None, :] * 2 ** torch.arange(depth, device=dev)[:, None]
     state = StreamState(
         t=0,
         ring=ring,
-        levels=torch.zeros(batch, c, depth * ring, device=dev, dtype=dt),
-        read=(j * ring + (t - lags) % ring).reshape(ring, v),
-        write=(j[..., 0] * ring + t[..., 0]).reshape(ring, depth),
-        mat=outs[1:].permute(1, 0, 2).contiguous(),  # (C, V, O)
-        vec=outs[0].contiguous(),
+        levels=torch.zeros(int(sizes.sum()), batch, c, device=dev, dtype=dt),
+        read=(base + (t - lags) % sizes[:, None]).reshape(ring, v),
+        write=(base[:, 0] + t[:, :, 0] % sizes).reshape(ring, depth),
+        mat=outs[:, 1:].permute(1, 0, 2).unsqueeze(2).contiguous(),  # (V, O, 1, C)
+        vec=outs[:, 0].unsqueeze(1).contiguous(),  # (O, 1, C)
+        taps=taps,
+        fading=fading,
         depth=depth,
         tree_select=tree_select,
     )
@@ -132,51 +152,65 @@ def init_stream(
         s, width = len(windows), max(size for _, size, _ in windows)
         span = max((size - 1) * stride for _, size, stride in windows) + 1
         lag = torch.zeros(s, width, dtype=torch.long, device=dev)
-        wts = torch.zeros(c, s, width, device=dev, dtype=dt)
+        wts = torch.zeros(s, width, c, device=dev, dtype=dt)
         for i, (offset, size, stride) in enumerate(windows):
             lag[i, :size] = torch.arange(size, device=dev) * stride
-            wts[:, i, :size] = weight[:, offset : offset + size]
+            wts[i, :size] = weight[:, offset : offset + size].T
         tc = torch.arange(span, device=dev)[:, None, None]
         sl = torch.arange(s, device=dev)[None, :, None]
         state.uniform = UniformRings(
-            coeffs=torch.zeros(batch, c, s * span, device=dev, dtype=dt),
+            coeffs=torch.zeros(s * span, batch, c, device=dev, dtype=dt),
             ring=span,
             read=(sl * span + (tc - lag[None]) % span).reshape(span, s * width),
             write=(sl[..., 0] * span + tc[..., 0]).reshape(span, s),
-            weight=wts.reshape(c, s * width),
+            weight=wts.reshape(s * width, 1, c),
             skip=weight[:, -1].clone(),
         )
     return state
 
 
-def stream_step(x_t: Tensor, state: StreamState) -> tuple[Tensor, StreamState]:
+STEP_PATHS = ("auto", "map", "recursion")
+
+
+def stream_step(x_t: Tensor, state: StreamState, path: str = "auto") -> tuple[Tensor, StreamState]:
     """One time step: ``x_t (Tensor[N, C])`` -> ``(y_t (Tensor[N, C]), state)``, equal to the
-    full forward's output at this step. The state is updated in place and returned."""
+    full forward's output at this step. The state is updated in place and returned.
+
+    ``path``: ``"map"`` (the precomputed linear map, two operations, ``O(K·J²)`` work),
+    ``"recursion"`` (level by level, ``3J`` operations, ``O(K·J)`` work) or ``"auto"`` (the map
+    while its product has at most ``_DENSE_MAX`` elements). All three give the same outputs.
+    """
+    if path not in STEP_PATHS:
+        raise ValueError(f"path should be one of {STEP_PATHS}, got {path!r}")
     lv = state.levels
-    n, c = lv.shape[:2]
+    n, c = lv.shape[1:]
     if x_t.shape != (n, c) or x_t.dtype != lv.dtype:
         raise ValueError(
             f"x_t should be a Tensor[N={n}, C={c}] of {lv.dtype}, got {tuple(x_t.shape)} "
             f"of {x_t.dtype}"
         )
     row = state.t % state.ring
-    past = lv.index_select(-1, state.read[row])  # (N, C, V)
-    if n * state.mat.numel() <= _SMALL:  # tiny batched GEMMs cost more than a fused mul-sum
-        out = (past.unsqueeze(-1) * state.mat).sum(-2)  # (N, C, O)
-    else:
-        out = torch.matmul(past.unsqueeze(-2), state.mat).squeeze(-2)
-    out.addcmul_(x_t.unsqueeze(-1), state.vec)
+    past = lv.index_select(0, state.read[row])  # (V, N, C): whole rows
     depth = state.depth
-    lv.index_copy_(-1, state.write[row], out[..., :depth])
-    if state.tree_select == "fading":
-        y = out[..., -1]
+    if path == "map" or (path == "auto" and n * state.mat.numel() <= _DENSE_MAX):
+        # the precomputed map: (V, 1, N, C) * (V, O, 1, C) summed over V -> (O, N, C). Few
+        # operations (a broadcast multiply beats C tiny batched GEMMs 4-50x on the CPU), but
+        # O(K·J²) work: for small steps, where the cost is per operation, not per element
+        out = (past.unsqueeze(1) * state.mat).sum(0).addcmul_(x_t, state.vec)
+        inputs, rest = out[:depth], out[depth:]  # rest: [y] (fading) or the coefficients
+    else:  # the recursion: O(K·J) work in 3J operations
+        inputs, coeffs, y_fading = _level_step(
+            x_t, past.view(depth, -1, n, c), state.taps, state.fading
+        )
+        rest = coeffs if y_fading is None else y_fading[None]
+    lv.index_copy_(0, state.write[row], inputs)
+    u = state.uniform
+    if u is None:
+        y = rest[0]
     else:
-        u = state.uniform
-        assert u is not None
         crow = state.t % u.ring
-        s = u.write.shape[1]
-        u.coeffs.index_copy_(-1, u.write[crow], out[..., depth : depth + s])
-        window = u.coeffs.index_select(-1, u.read[crow])
-        y = (window * u.weight).sum(-1) + u.skip * x_t
+        u.coeffs.index_copy_(0, u.write[crow], rest[: u.write.shape[1]])
+        window = u.coeffs.index_select(0, u.read[crow])  # (S·W, N, C)
+        y = (window * u.weight).sum(0).addcmul_(x_t, u.skip)
     state.t += 1
     return y, state
