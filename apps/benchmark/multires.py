@@ -259,6 +259,30 @@ def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
     return rows
 
 
+def step_breakdown(
+    channels: int, kernel_size: int, length: int, device: torch.device, seconds: float
+) -> dict[str, Any]:
+    """Microseconds per call of each operation in one layer of the stack's batch-1 step, and of
+    the whole step: where a step's time goes."""
+    torch.manual_seed(0)
+    model = Stack(channels, 4, length, kernel_size).to(device).eval()
+    layer, mix = model.layers[0], model.mix[0]
+    h = torch.randn(1, channels, device=device)
+    with torch.no_grad():
+        states = model.init_state(1)
+        state = layer.init_state(1)
+        x_t = torch.zeros(1, 1, device=device)
+        ops: dict[str, Callable[[], object]] = {
+            "multires_conv_step": partial(layer.conv.step, h, state),
+            "gelu": partial(F.gelu, h),
+            "mixing_linear": partial(F.linear, h, mix.weight, mix.bias),
+            "residual_add": partial(torch.add, h, h),
+            "stack_step": partial(model.step, x_t, states),
+        }
+        us = {name: 1e6 * _time_calls(f, device, seconds) for name, f in ops.items()}
+    return {"channels": channels, "kernel_size": kernel_size, "length": length, "us": us}
+
+
 def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     shapes = QUICK_SHAPES if quick else FULL_SHAPES
@@ -281,6 +305,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     ]
     result["method_sweep"] = method_sweep(quick, device)
     result["step_path_sweep"] = step_path_sweep(quick, device)
+    result["step_breakdown"] = step_breakdown(c, k, length, device, 0.05 if quick else 0.5)
     headline = result["streaming"][-1]
     result["multires_over_reference_time"] = result["scifar"]["multires_over_reference_time"]
     result["listops_multires_over_reference_time"] = result["listops"][

@@ -65,5 +65,6 @@ def test_multires_benchmark_quick_writes_json(tmp_path, capsys):
     for name in ("scifar", "listops", "scifar_batch1"):  # every variant is the same operator
         assert max(printed[name]["max_abs_diff_by_variant"].values()) < 1e-4
     assert {row["batch"] for row in printed["step_path_sweep"]} == {1, 4}
+    assert printed["step_breakdown"]["us"].keys() >= {"multires_conv_step", "stack_step"}
     for row in printed["streaming"] + printed["streaming_by_length"]:
         assert row["stream_vs_forward_max_abs_diff"] < 1e-4
