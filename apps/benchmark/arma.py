@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +12,7 @@ from arma_core import ARMA2d
 from arma_core.solve import MATMUL_MAX_SIZE
 
 from .naive_arma import naive_ar_solve2d
+from .timing import time_fwd_bwd
 
 FULL = {"batch": 16, "in_channels": 64, "out_channels": 128, "kernel_size": 3, "size": 64}
 QUICK = {"batch": 2, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "size": 16}
@@ -31,33 +30,6 @@ def saved_bytes(fn: Callable[[], Tensor]) -> tuple[int, Tensor]:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = fn()
     return sum(storages.values()), out
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def time_fwd_bwd(
-    variants: dict[str, Callable[[], Tensor]],
-    grad: Tensor,
-    repeats: int,
-    device: torch.device,
-    warmup: int = 2,
-) -> dict[str, float]:
-    """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
-    samples: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(warmup):
-        for fn in variants.values():
-            fn().backward(grad)
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            _sync(device)
-            t0 = time.perf_counter()
-            fn().backward(grad)
-            _sync(device)
-            samples[name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:

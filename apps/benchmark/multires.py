@@ -14,8 +14,8 @@ from torch.nn import functional as F
 
 from multires_core import MultiresConv1d, MultiresLayer, multires_conv, stream_step
 
-from .arma import time_fwd_bwd
 from .reference_multires import one_conv_fading, reference_fading
+from .timing import sync, time_calls, time_fwd_bwd, time_once
 
 FULL_SHAPES = {
     "scifar": {"batch": 50, "channels": 256, "length": 1024, "kernel_size": 2},
@@ -112,28 +112,15 @@ def _generate(model: Stack, length: int, device: torch.device) -> tuple[Tensor, 
     x = torch.zeros(1, 1, length, device=device)
     states = model.init_state(1)
     ys = []
-    _sync(device)
+    sync(device)
     t0 = time.perf_counter()
     for t in range(length - 1):
         y = model.step(x[:, :, t], states)
         ys.append(y)
         x[:, :, t + 1] = torch.tanh(y)
-    _sync(device)
+    sync(device)
     seconds = time.perf_counter() - t0
     return x, torch.stack(ys, dim=-1), seconds
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _time_forward(model: Stack, x: Tensor, conv: Callable | None, device: torch.device) -> float:
-    _sync(device)
-    t0 = time.perf_counter()
-    model(x, conv)
-    _sync(device)
-    return time.perf_counter() - t0
 
 
 def streaming(
@@ -161,7 +148,9 @@ def streaming(
         for r in range(rounds + 1):
             x, ys, seconds = _generate(model, length, device)
             samples = {
-                name: [_time_forward(model, x, conv, device) for _ in range(forwards_per_round)]
+                name: [
+                    time_once(partial(model, x, conv), device) for _ in range(forwards_per_round)
+                ]
                 for name, conv in (("forward", None), ("reference_forward", _ref_conv))
             }
             if r:  # round 0 warms up
@@ -214,19 +203,6 @@ def method_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
     return rows
 
 
-def _time_calls(f: Callable[[], object], device: torch.device, seconds: float) -> float:
-    """Mean seconds per call of ``f`` over about ``seconds`` (after 10 warm-up calls)."""
-    for _ in range(10):
-        f()
-    _sync(device)
-    calls, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        f()
-        calls += 1
-    _sync(device)
-    return (time.perf_counter() - t0) / calls
-
-
 def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
     """One ``MultiresConv1d`` step by the precomputed map and by the recursion, by batch size:
     where ``path="auto"`` switches (``_DENSE_MAX`` elements of the map's product)."""
@@ -241,7 +217,7 @@ def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
             state = conv.init_state(n)
             seconds = 0.05 if quick else 0.5
             us = {
-                p: 1e6 * _time_calls(partial(stream_step, x, state, p), device, seconds)
+                p: 1e6 * time_calls(partial(stream_step, x, state, p), device, seconds)
                 for p in ("map", "recursion")
             }
             rows.append(
@@ -279,7 +255,7 @@ def step_breakdown(
             "residual_add": partial(torch.add, h, h),
             "stack_step": partial(model.step, x_t, states),
         }
-        us = {name: 1e6 * _time_calls(f, device, seconds) for name, f in ops.items()}
+        us = {name: 1e6 * time_calls(f, device, seconds) for name, f in ops.items()}
     return {"channels": channels, "kernel_size": kernel_size, "length": length, "us": us}
 
 

@@ -1,0 +1,58 @@
+"""Wall-clock timing shared by the benchmarks (CUDA work is synchronised before reading clocks)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+__all__ = ["sync", "time_calls", "time_fwd_bwd", "time_once"]
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued CUDA work on ``device`` (nothing to wait for on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_once(fn: Callable[[], object], device: torch.device) -> float:
+    """Seconds one call of ``fn`` takes."""
+    sync(device)
+    t0 = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def time_calls(fn: Callable[[], object], device: torch.device, seconds: float) -> float:
+    """Mean seconds per call of ``fn`` over about ``seconds`` (after 10 warm-up calls)."""
+    for _ in range(10):
+        fn()
+    sync(device)
+    calls, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        fn()
+        calls += 1
+    sync(device)
+    return (time.perf_counter() - t0) / calls
+
+
+def time_fwd_bwd(
+    variants: dict[str, Callable[[], Tensor]],
+    grad: Tensor,
+    repeats: int,
+    device: torch.device,
+    warmup: int = 2,
+) -> dict[str, float]:
+    """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(warmup):
+        for fn in variants.values():
+            fn().backward(grad)
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            samples[name].append(time_once(lambda fn=fn: fn().backward(grad), device))
+    return {k: statistics.median(v) for k, v in samples.items()}
