@@ -24,8 +24,8 @@ nox.options.sessions = [
 ]
 
 PYTHON = "3.11"
-#: Optional extras each package's tests exercise (the bundled offline digits).
-EXTRAS = {"datasets": ("--extra", "offline")}
+#: Optional extras each package's tests exercise (the bundled offline digits, the numba kernel).
+EXTRAS = {"datasets": ("--extra", "offline"), "multires-core": ("--extra", "fast")}
 #: tests/<folder> -> distribution name (folder name of packages/<folder>).
 PACKAGES = {
     "arma-stability": "arma-stability",
@@ -113,5 +113,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (`python -m apps.benchmark all`); JSON under runs/benchmark/."""
-    _sync(session, "--all-packages")
+    _sync(session, "--all-packages", "--all-extras")
     session.run("python", "-m", "apps.benchmark", *(session.posargs or ["all"]))

@@ -12,7 +12,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from multires_core import MultiresConv1d, MultiresLayer, multires_conv, stream_step
+from multires_core import (
+    MultiresConv1d,
+    MultiresLayer,
+    fused_unavailable,
+    multires_conv,
+    stream_step,
+)
 
 from .reference_multires import one_conv_fading, reference_fading
 from .timing import sync, time_calls, time_fwd_bwd, time_once
@@ -93,11 +99,12 @@ class Stack(nn.Module):
     def init_state(self, batch: int) -> list:
         return [layer.init_state(batch) for layer in self.layers]
 
-    def step(self, x_t: Tensor, states: list) -> Tensor:
-        """``x_t (N, 1) -> (N, 1)``, one step of :meth:`forward` (``states`` updated in place)."""
+    def step(self, x_t: Tensor, states: list, path: str = "auto") -> Tensor:
+        """``x_t (N, 1) -> (N, 1)``, one step of :meth:`forward` (``states`` updated in place);
+        ``path`` picks each layer's step (:func:`multires_core.stream_step`)."""
         h = F.linear(x_t, self.enc.weight, self.enc.bias)
         for layer, mix, state in zip(self.layers, self.mix, states, strict=True):
-            z, _ = layer.step(h, state)
+            z, _ = layer.step(h, state, path)
             h = h + F.linear(z, mix.weight, mix.bias)
         return F.linear(h, self.head.weight, self.head.bias)
 
@@ -106,7 +113,9 @@ def _ref_conv(conv: MultiresConv1d, h: Tensor) -> Tensor:
     return reference_fading(h, conv.h0, conv.h1, conv.weight, conv.depth)
 
 
-def _generate(model: Stack, length: int, device: torch.device) -> tuple[Tensor, Tensor, float]:
+def _generate(
+    model: Stack, length: int, device: torch.device, path: str = "auto"
+) -> tuple[Tensor, Tensor, float]:
     """One sequence, ``x[t + 1] = tanh(y[t])``, step by step: ``(x (1, 1, L), y (1, 1, L − 1),
     seconds)``."""
     x = torch.zeros(1, 1, length, device=device)
@@ -115,7 +124,7 @@ def _generate(model: Stack, length: int, device: torch.device) -> tuple[Tensor, 
     sync(device)
     t0 = time.perf_counter()
     for t in range(length - 1):
-        y = model.step(x[:, :, t], states)
+        y = model.step(x[:, :, t], states, path)
         ys.append(y)
         x[:, :, t + 1] = torch.tanh(y)
     sync(device)
@@ -131,42 +140,50 @@ def streaming(
     device: torch.device,
     rounds: int,
     forwards_per_round: int,
+    paths: tuple[str, ...] = ("auto",),
 ) -> dict[str, Any]:
     """Generate one sequence step by step; compare with re-running the full forward per step.
 
     The re-run baselines (this library's forward, and the paper's loop as the reference sampler
     runs it) process the full-length sequence at every step, so their cost per step is constant:
-    the median forward is multiplied by the ``length − 1`` steps. Generation and forwards are
-    interleaved over ``rounds`` (after one warm-up round) so that drift in the host's speed
-    affects both sides of the ratio alike; medians are reported.
+    the median forward is multiplied by the ``length − 1`` steps. Generation (by each step
+    ``path``; the first is the headline) and forwards are interleaved over ``rounds`` (after
+    one warm-up round) so that drift in the host's speed affects both sides of the ratio alike;
+    medians are reported.
     """
     torch.manual_seed(0)
     model = Stack(channels, layers, length, kernel_size).to(device).eval()
-    gen: list[float] = []
+    gen: dict[str, list[float]] = {p: [] for p in paths}
     fwd: dict[str, list[float]] = {"forward": [], "reference_forward": []}
+    check = {}
     with torch.no_grad():
         for r in range(rounds + 1):
-            x, ys, seconds = _generate(model, length, device)
+            for p in paths:
+                x, ys, seconds = _generate(model, length, device, p)
+                gen[p] += [seconds] if r else []  # round 0 warms up
+                # exactness: the streamed outputs are the full forward's on the same sequence
+                check[p] = float((model(x)[:, :, :-1] - ys).abs().max())
             samples = {
                 name: [
                     time_once(partial(model, x, conv), device) for _ in range(forwards_per_round)
                 ]
                 for name, conv in (("forward", None), ("reference_forward", _ref_conv))
             }
-            if r:  # round 0 warms up
-                gen.append(seconds)
+            if r:
                 for name, values in samples.items():
                     fwd[name] += values
-        # exactness: the streamed outputs are the full forward's outputs on the same sequence
-        check = float((model(x)[:, :, :-1] - ys).abs().max())
-    stream_s = statistics.median(gen)
+    stream = {p: statistics.median(v) for p, v in gen.items()}
+    stream_s = stream[paths[0]]
     rerun = {name: statistics.median(v) * (length - 1) for name, v in fwd.items()}
+    state = model.layers[0].init_state(1)
+    why = fused_unavailable(torch.zeros(1, channels, device=device), state)
     return {
         "channels": channels,
         "kernel_size": kernel_size,
         "depth": model.layers[0].conv.depth,
         "layers": layers,
         "length": length,
+        "step_path": paths[0] if paths[0] != "auto" else ("fused" if why is None else "tensor"),
         "stream_s": stream_s,
         "stream_step_ms": 1e3 * stream_s / (length - 1),
         "forward_ms": 1e3 * rerun["forward"] / (length - 1),
@@ -174,7 +191,16 @@ def streaming(
         "rerun_reference_forward_s": rerun["reference_forward"],
         "streaming_speedup": rerun["forward"] / stream_s,
         "streaming_speedup_vs_reference_loop": rerun["reference_forward"] / stream_s,
-        "stream_vs_forward_max_abs_diff": check,
+        "stream_vs_forward_max_abs_diff": check[paths[0]],
+        **(
+            {
+                "stream_step_ms_by_path": {p: 1e3 * v / (length - 1) for p, v in stream.items()},
+                "streaming_speedup_by_path": {p: rerun["forward"] / v for p, v in stream.items()},
+                "stream_vs_forward_max_abs_diff_by_path": check,
+            }
+            if len(paths) > 1
+            else {}
+        ),
     }
 
 
@@ -218,7 +244,8 @@ def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
             seconds = 0.05 if quick else 0.5
             us = {
                 p: 1e6 * time_calls(partial(stream_step, x, state, p), device, seconds)
-                for p in ("map", "recursion")
+                for p in ("fused", "map", "recursion")
+                if p != "fused" or fused_unavailable(x, state) is None
             }
             rows.append(
                 {
@@ -227,9 +254,9 @@ def step_path_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
                     "depth": conv.depth,
                     "batch": n,
                     "map_product_elements": n * state.mat.numel(),
-                    "map_us": us["map"],
-                    "recursion_us": us["recursion"],
+                    **{f"{p}_us": v for p, v in us.items()},
                     "map_over_recursion": us["map"] / us["recursion"],
+                    **({"fused_over_map": us["fused"] / us["map"]} if "fused" in us else {}),
                 }
             )
     return rows
@@ -249,6 +276,7 @@ def step_breakdown(
         state = layer.init_state(1)
         x_t = torch.zeros(1, 1, device=device)
         ops: dict[str, Callable[[], object]] = {
+            "multires_layer_step": partial(layer.step, h, state),  # conv + GELU, as the stack
             "multires_conv_step": partial(layer.conv.step, h, state),
             "gelu": partial(F.gelu, h),
             "mixing_linear": partial(F.linear, h, mix.weight, mix.bias),
@@ -267,11 +295,20 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         name: conv_vs_reference(shape, reps, device) for name, shape in shapes.items()
     }
     length = 64 if quick else 784
+    streams = QUICK_STREAMS if quick else FULL_STREAMS
     result["streaming"] = [
         streaming(
-            c, k, 4, length, device, rounds=1 if quick else 3, forwards_per_round=2 if quick else 4
+            c,
+            k,
+            4,
+            length,
+            device,
+            rounds=1 if quick else 3,
+            forwards_per_round=2 if quick else 4,
+            # the headline also by the PyTorch-only paths (what runs without numba)
+            paths=("auto", "map", "recursion") if (c, k) == streams[-1] else ("auto",),
         )
-        for c, k in (QUICK_STREAMS if quick else FULL_STREAMS)
+        for c, k in streams
     ]
     # the headline stack at longer sequences: the step's cost grows with log L, a forward's with L
     c, k = (QUICK_STREAMS if quick else FULL_STREAMS)[-1]

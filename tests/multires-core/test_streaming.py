@@ -72,7 +72,7 @@ def test_streaming_errors():
 
 @pytest.mark.parametrize(
     ("path", "tree_select", "k"),
-    list(itertools.product(["map", "recursion"], ["fading", "uniform"], [2, 3, 4])),
+    list(itertools.product(["fused", "map", "recursion"], ["fading", "uniform"], [2, 3, 4])),
 )
 def test_each_step_path_equals_full_forward(path, tree_select, k):
     torch.manual_seed(k)
@@ -86,6 +86,7 @@ def test_each_step_path_equals_full_forward(path, tree_select, k):
 
 
 def test_auto_path_runs_the_recursion_only_for_large_steps(monkeypatch):
+    import multires_core._fused as fused
     import multires_core.streaming as streaming
 
     calls = []
@@ -98,6 +99,7 @@ def test_auto_path_runs_the_recursion_only_for_large_steps(monkeypatch):
     m = MultiresConv1d(3, 2, depth=4)
     state = m.init_state(1)  # init_state runs the recursion on basis vectors
     monkeypatch.setattr(streaming, "_level_step", spy)
+    monkeypatch.setattr(fused, "AVAILABLE", False)  # as without numba
     with torch.no_grad():
         m.step(torch.randn(1, 3), state)
         assert not calls  # small: the precomputed map
@@ -106,8 +108,74 @@ def test_auto_path_runs_the_recursion_only_for_large_steps(monkeypatch):
         assert calls == [1]
 
 
-@pytest.mark.parametrize(("k", "depth"), [(2, 1), (2, 10), (4, 9), (3, 5)])
-def test_rings_hold_only_what_each_level_reads(k, depth):
-    # level j reads lags up to (K − 1)·2^j: (K − 1)(2^J − 1) slots in all, not J times the last
-    state = MultiresConv1d(3, k, depth=depth).init_state(2)
-    assert state.levels.shape == ((k - 1) * (2**depth - 1), 2, 3)
+def _spy_kernel(monkeypatch):
+    import multires_core._fused as fused
+
+    calls = []
+    kernel = fused.tree_step
+
+    def spy(*args):
+        calls.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(fused, "tree_step", spy)
+    return calls
+
+
+def test_auto_path_runs_the_fused_kernel_where_it_can(monkeypatch):
+    calls = _spy_kernel(monkeypatch)
+    m = MultiresConv1d(3, 2, depth=4)
+    state = m.init_state(2)
+    with torch.no_grad():
+        m.step(torch.randn(2, 3), state)
+    assert calls == [1]
+    # autograd through x_t: the tensor paths, and the gradient flows
+    x = torch.randn(2, 3, requires_grad=True)
+    y, _ = m.step(x, state)
+    assert calls == [1]
+    y.sum().backward()
+    assert x.grad is not None
+    # half precision: the kernel takes float32/64 only, the tensor paths run
+    h = MultiresConv1d(3, 2, depth=4, dtype=torch.bfloat16)
+    with torch.no_grad():
+        h.step(torch.randn(2, 3, dtype=torch.bfloat16), h.init_state(2))
+    assert calls == [1]
+
+
+def test_fused_step_refuses_what_it_cannot_run_by_name(monkeypatch):
+    import multires_core._fused as fused
+
+    m = MultiresConv1d(3, 2, depth=4)
+    state = m.init_state(1)
+    with pytest.raises(ValueError, match="does not record autograd"):
+        m.step(torch.randn(1, 3, requires_grad=True), state, "fused")
+    monkeypatch.setattr(fused, "AVAILABLE", False)
+    with pytest.raises(ValueError, match=r"needs numba: pip install 'multires-core\[fast\]'"):
+        m.step(torch.randn(1, 3), state, "fused")
+
+
+def test_fused_layer_step_applies_gelu_in_the_kernel(monkeypatch):
+    torch.manual_seed(0)
+    for tree_select in ("fading", "uniform"):
+        layer = MultiresLayer(6, 3, seq_len=30, tree_select=tree_select, memory_size=7).double()
+        x = torch.randn(2, 6, 30, dtype=torch.float64)
+        calls = _spy_kernel(monkeypatch)
+        with torch.inference_mode():
+            state = layer.init_state(2)
+            ys = torch.stack([layer.step(x[:, :, t], state, "fused")[0] for t in range(30)], -1)
+            torch.testing.assert_close(ys, layer(x), rtol=1e-12, atol=1e-12)
+        assert len(calls) == 30
+
+
+def test_fused_step_follows_rings_that_were_replaced():
+    torch.manual_seed(0)
+    m = MultiresConv1d(4, 2, depth=3, dtype=torch.float64)
+    x = torch.randn(1, 4, 20, dtype=torch.float64)
+    with torch.no_grad():
+        fused, tensor = m.init_state(1), m.init_state(1)
+        for t in range(20):
+            if t == 9:  # e.g. a state copied for beam search: the kernel must write the copy
+                fused.levels = fused.levels.clone()
+            m.step(x[:, :, t], fused, "fused")
+            m.step(x[:, :, t], tensor, "map")
+    torch.testing.assert_close(fused.levels, tensor.levels, rtol=1e-12, atol=1e-12)

@@ -7,7 +7,7 @@ TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter al
 from .dwt import MODES, swt, wavedec
 from .filters import compose_strided, equivalent_filters, wavelet_filters
 from .layers import MultiresConv1d, MultiresLayer
-from .streaming import STEP_PATHS, StreamState, init_stream, stream_step
+from .streaming import STEP_PATHS, StreamState, fused_unavailable, init_stream, stream_step
 from .tree import (
     METHODS,
     TREE_SELECTS,
@@ -34,6 +34,7 @@ __all__ = [
     "compose_strided",
     "default_depth",
     "equivalent_filters",
+    "fused_unavailable",
     "init_stream",
     "kernel_length",
     "kernel_spectrum",

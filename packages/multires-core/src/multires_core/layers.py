@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .filters import wavelet_filters
-from .streaming import StreamState, init_stream, stream_step
+from .streaming import StreamState, _step, init_stream, stream_step
 from .tree import METHODS, TREE_SELECTS, default_depth, multires_conv
 
 __all__ = ["MultiresConv1d", "MultiresLayer"]
@@ -169,8 +169,10 @@ class MultiresLayer(nn.Module):
     def step(
         self, x_t: Tensor, state: StreamState, path: str = "auto"
     ) -> tuple[Tensor, StreamState]:
-        """One step of ``gelu(conv)``; dropout is the identity in eval mode (required here)."""
+        """One step of ``gelu(conv)``; dropout is the identity in eval mode (required here).
+
+        ``path``: see :func:`multires_core.stream_step`; the ``"fused"`` kernel applies GELU in
+        the same pass."""
         if self.training and isinstance(self.dropout, nn.Dropout1d):
             raise RuntimeError("call .eval() before streaming a MultiresLayer with dropout")
-        y, state = self.conv.step(x_t, state, path)
-        return F.gelu(y), state
+        return _step(x_t, state, path, gelu=True), state

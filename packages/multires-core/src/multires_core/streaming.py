@@ -10,31 +10,40 @@ contiguous ``(N, C)`` rows and writes the ``J`` new level inputs with one scatte
 cheaper at batch 1 than along the last axis of ``(N, C, slots)``). Slot indices come from
 tables of period ``R = R_(J−1)``.
 
-Between the gather and the scatter, two exact ways to evaluate the tree at one step:
+Three exact ways to evaluate the tree at one step:
 
-* the recursion, level by level (:func:`_level_step`): ``O(K·J)`` work in ``3J`` tensor
-  operations;
+* ``"fused"`` (CPU, numba installed, no autograd): one compiled loop
+  (:mod:`multires_core._fused`) reads each level's ``K − 1`` past values from the rings,
+  applies both filters, writes the level's input and accumulates the output, GELU included
+  for :class:`~multires_core.MultiresLayer`: ``O(K·J)`` work, one call instead of a dozen
+  tensor operations (4–5× faster than the map at batch 1, and faster at every batch size
+  measured);
+* the recursion, level by level (:func:`_level_step`) between one gather and one scatter:
+  ``O(K·J)`` work in ``3J`` tensor operations;
 * everything the step computes (the new level inputs, the coefficients, the fading output) is
   linear in ``x_t`` and the ``V`` past values, so :func:`init_stream` runs the recursion once
   on basis vectors and the step applies that map: a broadcast multiply and a sum, ``O(K·J²)``
   work in two operations.
 
-At batch 1 a step costs per tensor operation, not per element, and the map is 3–6× faster;
-the step switches to the recursion when the map's product exceeds ``_DENSE_MAX`` elements
-(the crossover measured on a 2-core CPU). The uniform TreeSelect keeps a second ring of the
-coefficients it selects.
+Without the kernel, a batch-1 step costs per tensor operation, not per element, and the map
+is 3–6× faster than the recursion; ``auto`` switches to the recursion when the map's product
+exceeds ``_DENSE_MAX`` elements (the crossover measured on a 2-core CPU). The uniform
+TreeSelect keeps a second ring of the coefficients it selects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor
+from torch.nn import functional as F
 
+from . import _fused
 from .tree import uniform_windows
 
-__all__ = ["STEP_PATHS", "StreamState", "init_stream", "stream_step"]
+__all__ = ["STEP_PATHS", "StreamState", "fused_unavailable", "init_stream", "stream_step"]
 
 _DENSE_MAX = 3_000_000  # elements of the (V, O, N, C) product up to which the map wins (measured)
 
@@ -49,6 +58,20 @@ class UniformRings:
     write: Tensor  # (Rc, S)
     weight: Tensor  # (S·W, 1, C) window weights (0 beyond a window)
     skip: Tensor  # (C,)
+
+
+@dataclass(frozen=True)
+class _Views:
+    """What a step checks and the kernel reads, made once per state (``.numpy()``, ``.shape``
+    and ``.device`` each cost about a microsecond, a fused step about ten)."""
+
+    levels: Tensor  # the rings these views were made from
+    shape: tuple[int, int]  # (N, C) of x_t
+    dtype: torch.dtype
+    rings: np.ndarray | None  # (S, N, C); None where the kernel cannot run (device, dtype)
+    slots: np.ndarray | None  # (R, J·K): per table row, the V slots read, then the J written
+    weights: np.ndarray | None  # (2K [+ J + 2], C): h0, h1 (lag order) [, fading weights]
+    k: int
 
 
 @dataclass
@@ -72,6 +95,7 @@ class StreamState:
     depth: int
     tree_select: str
     uniform: UniformRings | None = None
+    _views: _Views | None = field(default=None, repr=False)  # made by the first step
 
 
 def _level_step(
@@ -169,48 +193,127 @@ def init_stream(
     return state
 
 
-STEP_PATHS = ("auto", "map", "recursion")
+STEP_PATHS = ("auto", "fused", "map", "recursion")
+
+_FLOATS = (torch.float32, torch.float64)
+
+
+def fused_unavailable(x_t: Tensor, state: StreamState) -> str | None:
+    """Why ``path="fused"`` cannot run this step (``None`` when it can)."""
+    if not _fused.AVAILABLE:
+        return "it needs numba: pip install 'multires-core[fast]'"
+    if x_t.device.type != "cpu" or state.levels.device.type != "cpu":
+        return f"it runs on CPU tensors only, got {x_t.device}"
+    if x_t.dtype not in _FLOATS:
+        return f"it needs float32 or float64, got {x_t.dtype}"
+    if x_t.requires_grad and torch.is_grad_enabled():
+        return "it does not record autograd: step under torch.no_grad(), or pick 'map'/'recursion'"
+    return None
+
+
+def _views(state: StreamState) -> _Views:
+    lv = state.levels
+    k = state.taps.shape[1]
+    if lv.device.type != "cpu" or lv.dtype not in _FLOATS:
+        return _Views(lv, tuple(lv.shape[1:]), lv.dtype, None, None, None, k)
+    taps = state.taps[:, :, 0].flatten(0, 1)  # (2K, C)
+    fading = () if state.fading is None else (state.fading[:, 0],)
+    return _Views(
+        lv,
+        tuple(lv.shape[1:]),
+        lv.dtype,
+        lv.numpy(),
+        torch.cat((state.read, state.write), 1).numpy(),
+        torch.cat((taps, *fading)).numpy(),
+        k,
+    )
 
 
 def stream_step(x_t: Tensor, state: StreamState, path: str = "auto") -> tuple[Tensor, StreamState]:
     """One time step: ``x_t (Tensor[N, C])`` -> ``(y_t (Tensor[N, C]), state)``, equal to the
     full forward's output at this step. The state is updated in place and returned.
 
-    ``path``: ``"map"`` (the precomputed linear map, two operations, ``O(K·J²)`` work),
-    ``"recursion"`` (level by level, ``3J`` operations, ``O(K·J)`` work) or ``"auto"`` (the map
-    while its product has at most ``_DENSE_MAX`` elements). All three give the same outputs.
+    ``path``:
+
+    * ``"fused"``: one compiled CPU loop (numba, the ``fast`` extra), ``O(K·J)`` work; CPU
+      tensors only, no autograd;
+    * ``"map"``: the precomputed linear map, two tensor operations, ``O(K·J²)`` work;
+    * ``"recursion"``: level by level, ``3J`` tensor operations, ``O(K·J)`` work;
+    * ``"auto"``: ``"fused"`` where it can run, else the map while its product has at most
+      ``_DENSE_MAX`` elements, else the recursion.
+
+    All give the same outputs (to rounding).
     """
+    return _step(x_t, state, path, gelu=False), state
+
+
+def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
+    """:func:`stream_step`'s output, followed by GELU if ``gelu`` (fused into the kernel)."""
     if path not in STEP_PATHS:
         raise ValueError(f"path should be one of {STEP_PATHS}, got {path!r}")
     lv = state.levels
-    n, c = lv.shape[1:]
-    if x_t.shape != (n, c) or x_t.dtype != lv.dtype:
+    views = state._views
+    if views is None or views.levels is not lv:  # made once; remade if the rings are replaced
+        views = state._views = _views(state)
+    n, c = views.shape
+    if x_t.shape != views.shape or x_t.dtype != views.dtype:
         raise ValueError(
             f"x_t should be a Tensor[N={n}, C={c}] of {lv.dtype}, got {tuple(x_t.shape)} "
             f"of {x_t.dtype}"
         )
-    row = state.t % state.ring
-    past = lv.index_select(0, state.read[row])  # (V, N, C): whole rows
-    depth = state.depth
-    if path == "map" or (path == "auto" and n * state.mat.numel() <= _DENSE_MAX):
-        # the precomputed map: (V, 1, N, C) * (V, O, 1, C) summed over V -> (O, N, C). Few
-        # operations (a broadcast multiply beats C tiny batched GEMMs 4-50x on the CPU), but
-        # O(K·J²) work: for small steps, where the cost is per operation, not per element
-        out = (past.unsqueeze(1) * state.mat).sum(0).addcmul_(x_t, state.vec)
-        inputs, rest = out[:depth], out[depth:]  # rest: [y] (fading) or the coefficients
-    else:  # the recursion: O(K·J) work in 3J operations
-        inputs, coeffs, y_fading = _level_step(
-            x_t, past.view(depth, -1, n, c), state.taps, state.fading
+    if path == "auto" or path == "fused":
+        fused = (
+            _fused.AVAILABLE
+            and views.rings is not None
+            and x_t.is_cpu
+            and not (x_t.requires_grad and torch.is_grad_enabled())
         )
-        rest = coeffs if y_fading is None else y_fading[None]
-    lv.index_copy_(0, state.write[row], inputs)
+        if fused:
+            path = "fused"
+        elif path == "fused":
+            raise ValueError(f"path='fused' cannot run this step: {fused_unavailable(x_t, state)}")
+        else:
+            path = "map" if n * state.mat.numel() <= _DENSE_MAX else "recursion"
+    row = state.t % state.ring
+    depth = state.depth
     u = state.uniform
+    if path == "fused":
+        x = x_t.detach() if x_t.requires_grad else x_t
+        out = torch.empty((1 if u is None else depth + 1, n, c), dtype=x.dtype)
+        _fused.tree_step(
+            (x if x.is_contiguous() else x.contiguous()).numpy(),
+            views.rings,
+            views.slots,
+            row,
+            views.k,
+            views.weights,
+            out.numpy(),
+            gelu,
+        )
+        state.t += 1
+        if u is None:
+            return out[0]
+        rest = out
+    else:
+        past = lv.index_select(0, state.read[row])  # (V, N, C): whole rows
+        if path == "map":
+            # the precomputed map: (V, 1, N, C) * (V, O, 1, C) summed over V -> (O, N, C). Few
+            # operations (a broadcast multiply beats C tiny batched GEMMs 4-50x on the CPU),
+            # but O(K·J²) work: for small steps, where the cost is per operation
+            out = (past.unsqueeze(1) * state.mat).sum(0).addcmul_(x_t, state.vec)
+            inputs, rest = out[:depth], out[depth:]  # rest: [y] (fading) or the coefficients
+        else:  # the recursion: O(K·J) work in 3J operations
+            inputs, coeffs, y_fading = _level_step(
+                x_t, past.view(depth, -1, n, c), state.taps, state.fading
+            )
+            rest = coeffs if y_fading is None else y_fading[None]
+        lv.index_copy_(0, state.write[row], inputs)
+        state.t += 1
     if u is None:
         y = rest[0]
     else:
-        crow = state.t % u.ring
+        crow = (state.t - 1) % u.ring
         u.coeffs.index_copy_(0, u.write[crow], rest[: u.write.shape[1]])
         window = u.coeffs.index_select(0, u.read[crow])  # (S·W, N, C)
         y = (window * u.weight).sum(0).addcmul_(x_t, u.skip)
-    state.t += 1
-    return y, state
+    return F.gelu(y) if gelu else y

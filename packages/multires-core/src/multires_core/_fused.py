@@ -1,0 +1,86 @@
+"""One streaming step as a single compiled CPU loop (numba, the optional ``fast`` extra).
+
+A batch-1 step in PyTorch is a dozen small tensor operations whose fixed cost (dispatch,
+allocation, a pass over memory each) dwarfs the ``O(K·J·C)`` arithmetic. This kernel does the
+whole step in one pass per level: it reads the ``K − 1`` past values of each level from the
+rings, applies both filters, writes the level's input to its ring and accumulates the fading
+output (or stores the coefficients for the uniform TreeSelect), optionally followed by GELU. It
+is the level-by-level recursion of :func:`multires_core.streaming._level_step`: ``O(K·J)`` work
+per channel, nothing precomputed but the filters.
+
+Absent numba (``pip install multires-core[fast]``), :data:`AVAILABLE` is ``False`` and the
+PyTorch paths are used.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    AVAILABLE = False
+else:
+    AVAILABLE = True
+
+__all__ = ["AVAILABLE", "tree_step"]
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
+def _tree_step(x, levels, slots, row, k, weights, out, gelu):  # pragma: no cover
+    """``x (N, C)``; rings ``levels (S, N, C)``; ``slots (R, J·K)``: per row of the period, the
+    ``V = J(K − 1)`` slots read (level by level, lag 1 first) then the ``J`` slots written;
+    ``weights (2K [+ J + 2], C)``: ``h0``, ``h1`` in lag order, then the fading TreeSelect
+    weights if the TreeSelect fades. Writes ``out[0] = y (N, C)`` (fading, then GELU if
+    ``gelu``) or ``out = [a_J, b_J..b_1] (J + 1, N, C)`` (uniform). A level reads before it
+    writes: its oldest lag shares the slot of the value it writes."""
+    n_rows, channels = x.shape
+    depth = slots.shape[1] // k
+    v = depth * (k - 1)
+    use_fading = weights.shape[0] > 2 * k
+    f0 = 2 * k  # fading column i is weights row f0 + i
+    cur = np.empty(channels, x.dtype)
+    lo = np.empty(channels, x.dtype)
+    hi = np.empty(channels, x.dtype)
+    acc = np.zeros(channels, x.dtype)
+    for n in range(n_rows):
+        for c in range(channels):
+            cur[c] = x[n, c]
+        if use_fading:
+            for c in range(channels):
+                acc[c] = weights[f0 + depth + 1, c] * cur[c]
+        for j in range(depth):
+            for c in range(channels):
+                lo[c] = weights[0, c] * cur[c]
+                hi[c] = weights[k, c] * cur[c]
+            for m in range(1, k):
+                slot = slots[row, j * (k - 1) + m - 1]
+                for c in range(channels):
+                    p = levels[slot, n, c]
+                    lo[c] += weights[m, c] * p
+                    hi[c] += weights[k + m, c] * p
+            slot = slots[row, v + j]
+            for c in range(channels):
+                levels[slot, n, c] = cur[c]
+                cur[c] = lo[c]
+            if use_fading:  # b_(j+1) has TreeSelect weight column J − j
+                for c in range(channels):
+                    acc[c] += weights[f0 + depth - j, c] * hi[c]
+            else:
+                for c in range(channels):
+                    out[depth - j, n, c] = hi[c]
+        if use_fading:
+            for c in range(channels):
+                y = acc[c] + weights[f0, c] * cur[c]
+                if gelu:
+                    y = 0.5 * y * (1.0 + math.erf(y * _INV_SQRT2))
+                out[0, n, c] = y
+        else:
+            for c in range(channels):
+                out[0, n, c] = cur[c]
+
+
+tree_step = njit(cache=True, nogil=True)(_tree_step) if AVAILABLE else None
