@@ -279,7 +279,8 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
     u = state.uniform
     if path == "fused":
         x = x_t.detach() if x_t.requires_grad else x_t
-        out = torch.empty((1 if u is None else depth + 1, n, c), dtype=x.dtype)
+        # fading: y (N, C), written as out[0]; uniform: the coefficients (J + 1, N, C)
+        out = x.new_empty(n, c) if u is None else x.new_empty(depth + 1, n, c)
         _fused.tree_step(
             (x if x.is_contiguous() else x.contiguous()).numpy(),
             views.rings,
@@ -287,12 +288,12 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
             row,
             views.k,
             views.weights,
-            out.numpy(),
+            out.numpy()[None] if u is None else out.numpy(),
             gelu,
         )
         state.t += 1
         if u is None:
-            return out[0]
+            return out
         rest = out
     else:
         past = lv.index_select(0, state.read[row])  # (V, N, C): whole rows
