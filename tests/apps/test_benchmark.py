@@ -68,3 +68,8 @@ def test_multires_benchmark_quick_writes_json(tmp_path, capsys):
     assert printed["step_breakdown"]["us"].keys() >= {"multires_conv_step", "stack_step"}
     for row in printed["streaming"] + printed["streaming_by_length"]:
         assert row["stream_vs_forward_max_abs_diff"] < 1e-4
+    headline = printed["streaming"][-1]  # also streamed by each PyTorch-only path, all exact
+    by_path = headline["stream_vs_forward_max_abs_diff_by_path"]
+    assert by_path.keys() == {"auto", "map", "recursion"}
+    assert max(by_path.values()) < 1e-4
+    assert headline["step_path"] == "fused"  # the apps env installs the fast extra (numba)
