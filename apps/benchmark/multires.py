@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -114,22 +115,33 @@ def _ref_conv(conv: MultiresConv1d, h: Tensor) -> Tensor:
 
 
 def _generate(
-    model: Stack, length: int, device: torch.device, path: str = "auto"
+    model: Stack,
+    length: int,
+    device: torch.device,
+    path: str = "auto",
+    between: Callable[[], object] | None = None,
+    chunks: int = 1,
 ) -> tuple[Tensor, Tensor, float]:
     """One sequence, ``x[t + 1] = tanh(y[t])``, step by step: ``(x (1, 1, L), y (1, 1, L − 1),
-    seconds)``."""
+    seconds)``. With ``between``, the ``L − 1`` steps run in ``chunks`` timed pieces with one
+    untimed call of ``between`` after each."""
     states = model.init_state(1)
     x_t = torch.zeros(1, 1, device=device)
     xs, ys = [x_t], []
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(length - 1):
-        y = model.step(x_t, states, path)
-        ys.append(y)
-        x_t = torch.tanh(y)
-        xs.append(x_t)
-    sync(device)
-    seconds = time.perf_counter() - t0
+    seconds = 0.0
+    bounds = torch.linspace(0, length - 1, chunks + 1).round().long().tolist()
+    for lo, hi in itertools.pairwise(bounds):
+        sync(device)
+        t0 = time.perf_counter()
+        for _ in range(hi - lo):
+            y = model.step(x_t, states, path)
+            ys.append(y)
+            x_t = torch.tanh(y)
+            xs.append(x_t)
+        sync(device)
+        seconds += time.perf_counter() - t0
+        if between is not None:
+            between()
     return torch.stack(xs, dim=-1), torch.stack(ys, dim=-1), seconds
 
 
@@ -147,35 +159,49 @@ def streaming(
 
     The re-run baselines (this library's forward, and the paper's loop as the reference sampler
     runs it) process the full-length sequence at every step, so their cost per step is constant:
-    the median forward is multiplied by the ``length − 1`` steps. Generation (by each step
-    ``path``; the first is the headline) and forwards are interleaved over ``rounds`` (after
-    one warm-up round) so that drift in the host's speed affects both sides of the ratio alike;
-    medians are reported.
+    a forward's time is multiplied by the ``length − 1`` steps. The host's speed drifts by 2–3×
+    within seconds, so the two sides are measured in the same moments: each round generates the
+    sequence (by each step ``path``; the first is the headline) in ``forwards_per_round`` pieces
+    and times one forward of each baseline after each piece. A round's speedup is its
+    baselines' mean forward × ``(length − 1)`` over its generation time; medians over
+    ``rounds`` (after one warm-up round) are reported.
     """
     torch.manual_seed(0)
     model = Stack(channels, layers, length, kernel_size).to(device).eval()
-    gen: dict[str, list[float]] = {p: [] for p in paths}
-    fwd: dict[str, list[float]] = {"forward": [], "reference_forward": []}
+    baselines = (("forward", None), ("reference_forward", _ref_conv))
+    stream: dict[str, list[float]] = {p: [] for p in paths}
+    fwd: dict[str, dict[str, list[float]]] = {p: {b: [] for b, _ in baselines} for p in paths}
     check = {}
     with torch.no_grad():
+        x = torch.zeros(1, 1, length, device=device)  # the last generated sequence
         for r in range(rounds + 1):
             for p in paths:
-                x, ys, seconds = _generate(model, length, device, p)
-                gen[p] += [seconds] if r else []  # round 0 warms up
+                samples: dict[str, list[float]] = {b: [] for b, _ in baselines}
+
+                def forwards(samples: dict = samples, x: Tensor = x) -> None:
+                    for name, conv in baselines:
+                        samples[name].append(time_once(partial(model, x, conv), device))
+
+                x_new, ys, seconds = _generate(
+                    model, length, device, p, between=forwards, chunks=forwards_per_round
+                )
                 # exactness: the streamed outputs are the full forward's on the same sequence
-                check[p] = float((model(x)[:, :, :-1] - ys).abs().max())
-            samples = {
-                name: [
-                    time_once(partial(model, x, conv), device) for _ in range(forwards_per_round)
-                ]
-                for name, conv in (("forward", None), ("reference_forward", _ref_conv))
-            }
-            if r:
-                for name, values in samples.items():
-                    fwd[name] += values
-    stream = {p: statistics.median(v) for p, v in gen.items()}
-    stream_s = stream[paths[0]]
-    rerun = {name: statistics.median(v) * (length - 1) for name, v in fwd.items()}
+                check[p] = float((model(x_new)[:, :, :-1] - ys).abs().max())
+                x = x_new
+                if r:  # round 0 warms up
+                    stream[p].append(seconds)
+                    for name, values in samples.items():
+                        fwd[p][name].append(statistics.mean(values) * (length - 1))
+    head = paths[0]
+
+    def by_round(p: str, name: str = "forward") -> list[float]:
+        return [f / s for f, s in zip(fwd[p][name], stream[p], strict=True)]
+
+    def speedup(p: str, name: str = "forward") -> float:
+        return statistics.median(by_round(p, name))
+
+    stream_s = statistics.median(stream[head])
+    rerun = {name: statistics.median(v) for name, v in fwd[head].items()}
     state = model.layers[0].init_state(1)
     why = fused_unavailable(torch.zeros(1, channels, device=device), state)
     return {
@@ -184,19 +210,22 @@ def streaming(
         "depth": model.layers[0].conv.depth,
         "layers": layers,
         "length": length,
-        "step_path": paths[0] if paths[0] != "auto" else ("fused" if why is None else "tensor"),
+        "step_path": head if head != "auto" else ("fused" if why is None else "tensor"),
         "stream_s": stream_s,
         "stream_step_ms": 1e3 * stream_s / (length - 1),
         "forward_ms": 1e3 * rerun["forward"] / (length - 1),
         "rerun_forward_s": rerun["forward"],
         "rerun_reference_forward_s": rerun["reference_forward"],
-        "streaming_speedup": rerun["forward"] / stream_s,
-        "streaming_speedup_vs_reference_loop": rerun["reference_forward"] / stream_s,
-        "stream_vs_forward_max_abs_diff": check[paths[0]],
+        "streaming_speedup": speedup(head),
+        "streaming_speedup_vs_reference_loop": speedup(head, "reference_forward"),
+        "streaming_speedup_by_round": by_round(head),
+        "stream_vs_forward_max_abs_diff": check[head],
         **(
             {
-                "stream_step_ms_by_path": {p: 1e3 * v / (length - 1) for p, v in stream.items()},
-                "streaming_speedup_by_path": {p: rerun["forward"] / v for p, v in stream.items()},
+                "stream_step_ms_by_path": {
+                    p: 1e3 * statistics.median(v) / (length - 1) for p, v in stream.items()
+                },
+                "streaming_speedup_by_path": {p: speedup(p) for p in paths},
                 "stream_vs_forward_max_abs_diff_by_path": check,
             }
             if len(paths) > 1
@@ -305,7 +334,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
             length,
             device,
             rounds=1 if quick else 5,
-            forwards_per_round=2 if quick else 4,
+            forwards_per_round=2 if quick else 8,
             # the headline also by the PyTorch-only paths (what runs without numba)
             paths=("auto", "map", "recursion") if (c, k) == streams[-1] else ("auto",),
         )
@@ -316,7 +345,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     result["step_breakdown"] = step_breakdown(c, k, length, device, 0.05 if quick else 0.5)
     # the headline stack at longer sequences: the step's cost grows with log L, a forward's with L
     result["streaming_by_length"] = [
-        streaming(c, k, 4, n, device, rounds=1, forwards_per_round=2)
+        streaming(c, k, 4, n, device, rounds=1, forwards_per_round=4)
         for n in ((128,) if quick else (3136, 12544))
     ]
     result["method_sweep"] = method_sweep(quick, device)
