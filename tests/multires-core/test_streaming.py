@@ -179,3 +179,27 @@ def test_fused_step_follows_rings_that_were_replaced():
             m.step(x[:, :, t], fused, "fused")
             m.step(x[:, :, t], tensor, "map")
     torch.testing.assert_close(fused.levels, tensor.levels, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_kernel_compiles_without_a_writable_cache(monkeypatch):
+    import multires_core._fused as fused
+
+    njit, asked = fused.njit, []
+
+    def no_cache_folder(**options):  # numba's answer where no cache folder is writable
+        asked.append(options.get("cache", False))
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return njit(**options)
+
+    monkeypatch.setattr(fused, "njit", no_cache_folder)
+    kernel = fused._compile(fused._tree_step)
+    assert asked == [True, False]
+    torch.manual_seed(0)
+    m = MultiresConv1d(3, 2, depth=3, dtype=torch.float64)
+    x = torch.randn(1, 3, 12, dtype=torch.float64)
+    monkeypatch.setattr(fused, "tree_step", kernel)
+    with torch.no_grad():
+        state = m.init_state(1)
+        ys = [m.step(x[:, :, t], state, "fused")[0] for t in range(12)]
+    torch.testing.assert_close(torch.stack(ys, -1), m(x), rtol=1e-12, atol=1e-12)

@@ -83,4 +83,13 @@ def _tree_step(x, levels, slots, row, k, weights, out, gelu):  # pragma: no cove
                 out[0, n, c] = cur[c]
 
 
-tree_step = njit(cache=True, nogil=True)(_tree_step) if AVAILABLE else None
+def _compile(fn):
+    """``njit`` with the compiled code cached on disk, or per process where no cache folder is
+    writable (numba refuses ``cache=True`` then)."""
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:
+        return njit(nogil=True)(fn)
+
+
+tree_step = _compile(_tree_step) if AVAILABLE else None
