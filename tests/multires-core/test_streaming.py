@@ -203,3 +203,24 @@ def test_fused_kernel_compiles_without_a_writable_cache(monkeypatch):
         state = m.init_state(1)
         ys = [m.step(x[:, :, t], state, "fused")[0] for t in range(12)]
     torch.testing.assert_close(torch.stack(ys, -1), m(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_state_streams_on_its_own_rings(how):
+    import copy
+    import pickle
+
+    torch.manual_seed(0)
+    m = MultiresConv1d(4, 3, depth=3, dtype=torch.float64)
+    x = torch.randn(1, 4, 20, dtype=torch.float64)
+    with torch.no_grad():
+        state, tensor = m.init_state(1), m.init_state(1)
+        for t in range(10):
+            m.step(x[:, :, t], state, "fused")
+            m.step(x[:, :, t], tensor, "map")
+        twin = copy.deepcopy(state) if how == "deepcopy" else pickle.loads(pickle.dumps(state))
+        for t in range(10, 20):  # e.g. one beam of a search
+            m.step(x[:, :, t], twin, "fused")
+            m.step(x[:, :, t], tensor, "map")
+    torch.testing.assert_close(twin.levels, tensor.levels, rtol=1e-12, atol=1e-12)
+    assert twin.t == tensor.t == 20

@@ -73,6 +73,10 @@ class _Views:
     weights: np.ndarray | None  # (2K [+ J + 2], C): h0, h1 (lag order) [, fading weights]
     k: int
 
+    def __reduce__(self) -> tuple:
+        # a copied or unpickled state has rings of its own: it makes its own views (None here)
+        return (type(None), ())
+
 
 @dataclass
 class StreamState:
