@@ -204,15 +204,29 @@ _FLOATS = (torch.float32, torch.float64)
 
 def fused_unavailable(x_t: Tensor, state: StreamState) -> str | None:
     """Why ``path="fused"`` cannot run this step (``None`` when it can)."""
+    return _fused_blocker(x_t, _state_views(state))
+
+
+def _fused_blocker(x_t: Tensor, views: _Views) -> str | None:
+    """:func:`fused_unavailable` on the state's views: cheap checks, reasons built only when
+    the kernel cannot run (this is on every step's path)."""
     if not _fused.AVAILABLE:
         return "it needs numba: pip install 'multires-core[fast]'"
-    if x_t.device.type != "cpu" or state.levels.device.type != "cpu":
-        return f"it runs on CPU tensors only, got {x_t.device}"
-    if x_t.dtype not in _FLOATS:
-        return f"it needs float32 or float64, got {x_t.dtype}"
+    if views.rings is None or not x_t.is_cpu:
+        if not x_t.is_cpu or views.levels.device.type != "cpu":
+            return f"it runs on CPU tensors only, got {x_t.device}"
+        return f"it needs float32 or float64, got {views.dtype}"
     if x_t.requires_grad and torch.is_grad_enabled():
         return "it does not record autograd: step under torch.no_grad(), or pick 'map'/'recursion'"
     return None
+
+
+def _state_views(state: StreamState) -> _Views:
+    """The state's views, made once; remade if the rings were replaced."""
+    views = state._views
+    if views is None or views.levels is not state.levels:
+        views = state._views = _views(state)
+    return views
 
 
 def _views(state: StreamState) -> _Views:
@@ -256,9 +270,7 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
     if path not in STEP_PATHS:
         raise ValueError(f"path should be one of {STEP_PATHS}, got {path!r}")
     lv = state.levels
-    views = state._views
-    if views is None or views.levels is not lv:  # made once; remade if the rings are replaced
-        views = state._views = _views(state)
+    views = _state_views(state)
     n, c = views.shape
     if x_t.shape != views.shape or x_t.dtype != views.dtype:
         raise ValueError(
@@ -266,16 +278,11 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
             f"of {x_t.dtype}"
         )
     if path == "auto" or path == "fused":
-        fused = (
-            _fused.AVAILABLE
-            and views.rings is not None
-            and x_t.is_cpu
-            and not (x_t.requires_grad and torch.is_grad_enabled())
-        )
-        if fused:
+        why = _fused_blocker(x_t, views)
+        if why is None:
             path = "fused"
         elif path == "fused":
-            raise ValueError(f"path='fused' cannot run this step: {fused_unavailable(x_t, state)}")
+            raise ValueError(f"path='fused' cannot run this step: {why}")
         else:
             path = "map" if n * state.mat.numel() <= _DENSE_MAX else "recursion"
     row = state.t % state.ring
