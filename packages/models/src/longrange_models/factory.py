@@ -1,0 +1,104 @@
+"""The one layer factory every model uses: a model's layer kind is one argument.
+
+``make_conv2d("arma", 32, 128, 3)`` returns an ``ARMA2d`` with "same" padding; ``"conv"`` an
+``nn.Conv2d``; ``"dilated"`` an ``nn.Conv2d`` with dilation (default 2); ``"dilated-arma"`` an
+``ARMA2d`` whose moving-average (convolution) part is dilated. All four keep the spatial size at
+stride 1, so swapping the kind never changes a model's shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from arma_core import ARMA2d
+
+__all__ = ["LAYER_KINDS", "check_layer_kind", "is_arma", "make_conv2d"]
+
+#: The valid layer kinds, in the papers' order.
+LAYER_KINDS: tuple[str, ...] = ("conv", "dilated", "arma", "dilated-arma")
+_DEFAULT_DILATION = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
+_ARMA_OPTIONS = ("ar_init", "boundary", "reparam", "ar_eps", "method")
+
+
+def check_layer_kind(layer: str) -> str:
+    """Return ``layer`` if it is one of :data:`LAYER_KINDS`, else raise a ``ValueError``."""
+    if not isinstance(layer, str) or layer not in LAYER_KINDS:
+        raise ValueError(f"layer should be one of {LAYER_KINDS}, got {layer!r}")
+    return layer
+
+
+def is_arma(layer: str) -> bool:
+    """Whether a layer kind has an AR part (``"arma"``, ``"dilated-arma"``)."""
+    return check_layer_kind(layer) in ("arma", "dilated-arma")
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} should be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} should be >= 1, got {value}")
+    return value
+
+
+def make_conv2d(
+    layer: str,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int = 3,
+    *,
+    dilation: int | None = None,
+    stride: int = 1,
+    groups: int = 1,
+    bias: bool = True,
+    ar_order: int = 1,
+    **arma_options: Any,
+) -> nn.Conv2d:
+    """A 2D convolution of the given kind with "same" padding.
+
+    Args:
+        layer: one of :data:`LAYER_KINDS`.
+        in_channels, out_channels, kernel_size, stride, groups, bias: as ``nn.Conv2d`` (odd
+            ``kernel_size``, so the padding ``dilation·(kernel_size − 1)/2`` keeps the size).
+        dilation: of the convolution (moving-average) part; default 1 for ``"conv"``/``"arma"``
+            and 2 for ``"dilated"``/``"dilated-arma"``.
+        ar_order: stages of length-3 AR factors per axis for the ARMA kinds (1 = the papers'
+            AR kernel 3×3); ignored by the plain kinds.
+        **arma_options: passed to :class:`arma_core.ARMA2d` (``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``); rejected for the plain kinds.
+
+    Returns:
+        ``nn.Conv2d`` or ``arma_core.ARMA2d`` (a subclass of it): input ``(N, C_in, H, W)`` ->
+        output ``(N, C_out, H, W)`` at stride 1.
+    """
+    check_layer_kind(layer)
+    for name, v in (
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+        ("kernel_size", kernel_size),
+        ("stride", stride),
+        ("groups", groups),
+    ):
+        _positive_int(name, v)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size should be odd (for 'same' padding), got {kernel_size}")
+    dilation = _DEFAULT_DILATION[layer] if dilation is None else _positive_int("dilation", dilation)
+    unknown = set(arma_options) - set(_ARMA_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown ARMA options {sorted(unknown)}; valid: {list(_ARMA_OPTIONS)}")
+    padding = dilation * (kernel_size - 1) // 2
+    conv_args = {
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "bias": bias,
+    }
+    if is_arma(layer):
+        return ARMA2d(
+            in_channels, out_channels, kernel_size, ar_order=ar_order, **conv_args, **arma_options
+        )
+    if arma_options:
+        raise TypeError(f"ARMA options {sorted(arma_options)} given for layer={layer!r}")
+    return nn.Conv2d(in_channels, out_channels, kernel_size, **conv_args)
