@@ -1,0 +1,321 @@
+"""MultiresAR: autoregressive image model from MultiresBlocks (Shi et al. Sec. 5.4, App. C.4).
+
+Legend: N batch, C image channels (1 or 3), L = H·W positions, D width, P mixture parameters.
+
+An image ``(N, C, H, W)`` of 8-bit values is flattened in raster order, ``x.flatten(2)``:
+position ``i = row·W + col``, the ``C`` values of a pixel at one position (the authors'
+``view(3, 1024)``). The network sees the sequence scaled to ``2v/255 − 1`` and shifted right by
+one position (``(0, x_0, …, x_{L−2})``), so its output ``i`` — the discretised logistic mixture's
+parameters of pixel ``i`` (:mod:`longrange_models.logistic_mixture`) — depends on pixels ``< i``
+only. The body is a 1×1 encoder, ``num_blocks`` :class:`~longrange_models.multiresnet.
+MultiresBlock` with the extra 1×1 convolution after GLU (Sec. 5.4) and a 1×1 head.
+
+Streaming: every block is causal and position-wise apart from its MultiresConv, which
+multires-core steps exactly with ring buffers (``O(K·J)`` per channel and step, fused numba
+kernel where available). So :meth:`MultiresAR.sample` produces each pixel with one step per
+block instead of a forward over the prefix (:meth:`MultiresAR.sample_by_recompute`, the
+reference: same model, same generator state, the same draws). Norms: a LayerNorm over channels
+acts on one position at a time, and a BatchNorm in eval mode is a fixed per-channel affine map,
+so both stream exactly; a BatchNorm in training mode (batch statistics) and dropout in training
+mode cannot, and streaming raises then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from multires_core import StreamState
+
+from .config import ConfigMixin
+from .logistic_mixture import (
+    LogisticMixtureHead,
+    bits_per_dim,
+    mixture_nll,
+    mixture_params,
+    mixture_sample,
+)
+from .multiresnet import MultiresBlock
+
+__all__ = [
+    "AR_PAPER_PARAMETERS",
+    "AR_PRESETS",
+    "ARState",
+    "MultiresAR",
+    "MultiresARConfig",
+    "scale_values",
+]
+
+
+def scale_values(x: Tensor, dtype: torch.dtype) -> Tensor:
+    """Integer values ``0..255`` to ``2v/255 − 1`` in ``[−1, 1]`` (the mixture's bin centres)."""
+    return x.to(dtype) * (2.0 / 255.0) - 1.0
+
+
+@dataclass
+class ARState:
+    """Streaming state of :class:`MultiresAR`: one multires-core state per block; ``t`` is the
+    position whose parameters the next :meth:`MultiresAR.step` returns."""
+
+    blocks: list[StreamState]
+    t: int = 0
+
+
+@dataclass(frozen=True)
+class MultiresARConfig:
+    """Constructor arguments of :class:`MultiresAR` (JSON values only)."""
+
+    in_channels: int = 3
+    seq_len: int = 1024
+    channels: int = 512
+    num_blocks: int = 48
+    kernel_size: int = 4
+    depth: int | None = None
+    tree_select: str = "fading"
+    memory_size: int | None = None
+    init: str = "xavier"
+    num_mixtures: int = 10
+    dropout: float = 0.1
+    norm: str = "layer"
+    prenorm: bool = False
+    method: str = "auto"
+
+
+#: App. C.4's CIFAR-10 model (48 blocks, 512 channels, K = 4, 10 logistics, dropout 0.1,
+#: LayerNorm) and the same architecture for 28×28 grey images.
+AR_PRESETS: dict[str, dict[str, Any]] = {
+    "cifar10": {"in_channels": 3, "seq_len": 32 * 32},
+    "mnist": {"in_channels": 1, "seq_len": 28 * 28},
+}
+
+#: Parameter counts the paper prints (Table 4).
+AR_PAPER_PARAMETERS: dict[str, str] = {"cifar10": "38M"}
+
+
+class MultiresAR(ConfigMixin, nn.Module):
+    """Autoregressive MultiresNet over flattened 8-bit images ``(N, C, L)`` int64 in 0..255.
+
+    Args:
+        in_channels: ``C``, 1 or 3.
+        seq_len: ``L = H·W``, the default sampling length; with ``kernel_size`` it sets the
+            default tree depth ``ceil(log2((L − 1)/(K − 1) + 1))``.
+        channels, num_blocks: width ``D`` and number of blocks.
+        kernel_size, depth, tree_select, memory_size, init, method: MultiresConv arguments.
+        num_mixtures: logistic components ``M``.
+        dropout, norm, prenorm: see :class:`~longrange_models.multiresnet.MultiresBlock`.
+    """
+
+    config_class: ClassVar[type] = MultiresARConfig
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        seq_len: int = 1024,
+        channels: int = 512,
+        num_blocks: int = 48,
+        kernel_size: int = 4,
+        depth: int | None = None,
+        tree_select: str = "fading",
+        memory_size: int | None = None,
+        init: str = "xavier",
+        num_mixtures: int = 10,
+        dropout: float = 0.1,
+        norm: str = "layer",
+        prenorm: bool = False,
+        method: str = "auto",
+    ) -> None:
+        super().__init__()
+        if isinstance(in_channels, bool) or in_channels not in (1, 3):
+            raise ValueError(f"in_channels should be 1 or 3, got {in_channels!r}")
+        for name, v in (("seq_len", seq_len), ("channels", channels), ("num_blocks", num_blocks)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} should be a positive int, got {v!r}")
+        self.num_params = mixture_params(in_channels, num_mixtures)  # checks num_mixtures
+        self._store_config(
+            in_channels=in_channels, seq_len=seq_len, channels=channels, num_blocks=num_blocks,
+            kernel_size=kernel_size, depth=depth, tree_select=tree_select,
+            memory_size=memory_size, init=init, num_mixtures=num_mixtures, dropout=dropout,
+            norm=norm, prenorm=prenorm, method=method,
+        )  # fmt: skip
+        self.encoder = nn.Conv1d(in_channels, channels, 1)
+        self.blocks = nn.ModuleList(
+            MultiresBlock(
+                channels,
+                kernel_size,
+                depth,
+                seq_len,
+                tree_select,
+                memory_size,
+                init,
+                dropout,
+                norm,
+                prenorm,
+                extra_conv=True,
+                method=method,
+            )
+            for _ in range(num_blocks)
+        )
+        self.head = LogisticMixtureHead(channels, in_channels, num_mixtures)
+
+    # -- full forward ------------------------------------------------------------------------
+
+    def _check_values(self, x: Tensor) -> None:
+        c = self.config.in_channels
+        if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != c:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"x should be a Tensor[N, C={c}, L] of values 0..255, got {shape}")
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"x should be an integer tensor (int64 values 0..255), got {x.dtype}")
+        if x.numel() and (int(x.min()) < 0 or int(x.max()) > 255):
+            raise ValueError(
+                f"x should hold values in 0..255, got [{int(x.min())}, {int(x.max())}]"
+            )
+
+    def distribution_params(self, x: Tensor) -> Tensor:
+        """Mixture parameters of every position, ``Tensor[N, P, L]``; output ``i`` depends on
+        ``x[..., :i]`` only.
+
+        Args:
+            x: ``Tensor[N, C, L]`` int64 values 0..255 (raster order, see the module docstring).
+        """
+        self._check_values(x)
+        dtype = self.encoder.weight.dtype
+        return self.body(F.pad(scale_values(x[..., :-1], dtype), (1, 0)))  # (0, x_0, ..)
+
+    def body(self, inputs: Tensor) -> Tensor:
+        """The network on prepared real inputs ``Tensor[N, C, L]`` (scaled and right-shifted by
+        :meth:`distribution_params`): ``Tensor[N, P, L]``; output ``i`` sees ``inputs[..., :i+1]``.
+        """
+        h = self.encoder(inputs)
+        for block in self.blocks:
+            h = block(h)
+        return self.head(h)
+
+    forward = distribution_params
+
+    def loss(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(nll_nats (Tensor[N]), bits_per_dim (Tensor[]))`` of images ``x (N, C, L)``.
+
+        ``nll_nats[n] = −log p(x_n)`` summed over the ``C·L`` sub-pixels; bits/dim is the batch
+        mean ``Σ nll / (N · C · L · ln 2)``."""
+        nll = mixture_nll(self.distribution_params(x), x, self.config.num_mixtures)
+        return nll, bits_per_dim(nll.mean(), x.shape[1] * x.shape[2])
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def init_state(self, batch: int) -> ARState:
+        """Fresh streaming state for ``batch`` sequences (raises if the model cannot stream in
+        its current mode, see :meth:`MultiresBlock.check_streamable`)."""
+        return ARState([block.init_state(batch) for block in self.blocks])
+
+    def step(self, x_prev: Tensor | None, state: ARState, path: str = "auto") -> Tensor:
+        """Parameters ``Tensor[N, P]`` of position ``state.t``, given the value at ``t − 1``.
+
+        Args:
+            x_prev: ``Tensor[N, C]`` int64 values of position ``state.t − 1``; ``None`` at
+                ``t = 0`` (the shifted input's leading zero).
+            state: from :meth:`init_state`; advanced in place.
+            path: the MultiresConv step path (:func:`multires_core.stream_step`).
+        """
+        w = self.encoder.weight
+        n = state.blocks[0].levels.shape[1] if state.blocks else 1
+        if x_prev is None:
+            if state.t != 0:
+                raise ValueError(f"x_prev should be given after the first step, t={state.t}")
+            inp = w.new_zeros(n, self.config.in_channels)
+        else:
+            inp = scale_values(x_prev, w.dtype)
+        h = F.linear(inp, w[:, :, 0], self.encoder.bias)
+        for block, s in zip(self.blocks, state.blocks, strict=True):
+            h = block.step(h, s, path)
+        state.t += 1
+        return self.head.proj(h)
+
+    def stream_params(self, x: Tensor, path: str = "auto") -> Tensor:
+        """:meth:`distribution_params` computed step by step: ``Tensor[N, P, L]``."""
+        self._check_values(x)
+        state = self.init_state(x.shape[0])
+        out = [self.step(None if i == 0 else x[..., i - 1], state, path) for i in range(x.shape[2])]
+        return torch.stack(out, dim=-1)
+
+    # -- sampling ----------------------------------------------------------------------------
+
+    def _start(self, n: int, length: int | None) -> tuple[int, Tensor]:
+        """Checked length and the zero output ``(n, C, length)`` int64."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n should be a positive int, got {n!r}")
+        length = self.config.seq_len if length is None else length
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ValueError(f"length should be a positive int, got {length!r}")
+        shape = (n, self.config.in_channels, length)
+        return length, torch.zeros(shape, dtype=torch.long, device=self.encoder.weight.device)
+
+    @staticmethod
+    def _positions(length: int, progress: bool) -> Iterator[int]:
+        for i in range(length):
+            if progress and (i % 64 == 0 or i == length - 1):
+                print(f"sampling position {i + 1}/{length}", flush=True)
+            yield i
+
+    def _draw(self, params: Tensor, generator: torch.Generator | None) -> Tensor:
+        return mixture_sample(params, self.config.num_mixtures, self.config.in_channels, generator)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        path: str = "auto",
+        progress: bool = False,
+        length: int | None = None,
+    ) -> Tensor:
+        """``n`` images as sequences ``Tensor[n, C, length]`` int64 (default ``seq_len``),
+        streamed: one step per block and pixel (``O(K·J)`` per channel in each MultiresConv).
+
+        Reshape to ``(n, C, H, W)`` with ``.view(n, C, H, W)`` (raster order). The draws are
+        :func:`~longrange_models.logistic_mixture.mixture_sample`'s from ``generator``, one call
+        per position, exactly as :meth:`sample_by_recompute` makes them."""
+        length, out = self._start(n, length)
+        state = self.init_state(n)
+        prev = None
+        for i in self._positions(length, progress):
+            prev = self._draw(self.step(prev, state, path), generator)
+            out[..., i] = prev
+        return out
+
+    @torch.no_grad()
+    def sample_by_recompute(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        progress: bool = False,
+        length: int | None = None,
+    ) -> Tensor:
+        """Reference sampler: the full forward over the prefix drawn so far for every position
+        (``O(i)`` work for pixel ``i``). Same arguments and draws as :meth:`sample`."""
+        length, out = self._start(n, length)
+        for block in self.blocks:
+            block.check_streamable()  # the same modes as sampling by streaming
+        for i in self._positions(length, progress):
+            params = self.distribution_params(out[..., : i + 1])[..., i]
+            out[..., i] = self._draw(params, generator)
+        return out
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> MultiresAR:
+        """The paper's model for ``name`` (a key of :data:`AR_PRESETS`), with ``overrides``."""
+        if name not in AR_PRESETS:
+            raise ValueError(f"name should be one of {sorted(AR_PRESETS)}, got {name!r}")
+        return cls(**{**AR_PRESETS[name], **overrides})
+
+    def extra_repr(self) -> str:
+        cfg = self.config
+        return (
+            f"in_channels={cfg.in_channels}, seq_len={cfg.seq_len}, "
+            f"num_mixtures={cfg.num_mixtures}, kernel_size={cfg.kernel_size}"
+        )
