@@ -1,0 +1,379 @@
+"""ConvLSTMNet: the ARMA papers' 12-layer ConvLSTM backbone for video prediction.
+
+Legend: N batch, T time, C frame channels, H×W frame, p patch size, K hidden channels,
+B = num_layers / block_size blocks.
+
+Per time step a frame ``(N, C, H, W)`` is reshaped to ``(N, C·p², H/p, W/p)``
+(``F.pixel_unshuffle``), passed through ``num_layers`` recurrent cells in ``B`` blocks, mapped by a
+1×1 convolution to ``C·p²`` channels and reshaped back (``F.pixel_shuffle``). Skip connections
+follow the authors' code (``skip_stride = 2``): the output of block ``b >= 2`` is concatenated
+over channels with the output of block ``b − 2``, and the result feeds the next block (or the
+output convolution). With 4 blocks of 3 that is the papers' skips between layers (3, 9) and
+(6, 12).
+
+The rollout is encoder-forecaster: the ``T_in`` input frames are fed one by one (each step
+predicts the next frame); then ``T_out − 1`` more steps are fed the previous prediction or, with
+probability ``teacher_forcing`` per sample and step, the ground truth (scheduled sampling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .cells import ConvGRUCell, ConvLSTMCell
+from .config import ConfigMixin
+from .factory import check_layer_kind, is_arma
+from .non_local import NonLocal2d
+
+__all__ = ["CELLS", "PRESETS", "ConvLSTMNet", "ConvLSTMNetConfig"]
+
+#: Recurrent cell kinds.
+CELLS: dict[str, type[nn.Module]] = {"lstm": ConvLSTMCell, "gru": ConvGRUCell}
+_ACTIVATIONS = ("sigmoid", "none")
+_ARMA_DEFAULTS: dict[str, Any] = {
+    "ar_init": 0.0,
+    "boundary": "circular",
+    "reparam": "stable",
+    "ar_eps": 1e-2,
+    "method": "auto",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvLSTMNetConfig:
+    """The constructor arguments of :class:`ConvLSTMNet` (JSON-safe)."""
+
+    in_channels: int = 1
+    hidden_channels: int = 32
+    num_layers: int = 12
+    block_size: int = 3
+    layer: str = "conv"
+    kernel_size: int = 3
+    dilation: int | None = None
+    ar_order: int = 1
+    cell: str = "lstm"
+    patch_size: int = 1
+    non_local_layers: tuple[int, ...] = ()
+    output_activation: str = "sigmoid"
+    skip_stride: int | None = 2
+    non_local_sub_sample: bool = True
+    ar_init: float | tuple[float, float] = 0.0
+    boundary: str = "circular"
+    reparam: str = "stable"
+    ar_eps: float = 1e-2
+    method: str = "auto"
+
+
+_NL = (2, 5)  # after the 3rd and 6th layer (0-based indices): the outputs of blocks 1 and 2
+
+#: The papers' Moving-MNIST models (ICML Table 2, NeurIPS Tables 3-4); ``*_nl`` adds two
+#: non-local blocks after layers 3 and 6 (the ends of the first two blocks).
+PRESETS: dict[str, dict[str, Any]] = {
+    "conv3": {"layer": "conv", "kernel_size": 3},
+    "conv5": {"layer": "conv", "kernel_size": 5},
+    "dilated": {"layer": "dilated", "kernel_size": 3, "dilation": 2},
+    "arma": {"layer": "arma", "kernel_size": 3, "ar_order": 1},
+    "dilated_arma": {"layer": "dilated-arma", "kernel_size": 3, "dilation": 2, "ar_order": 1},
+}
+PRESETS.update({f"{k}_nl": {**v, "non_local_layers": _NL} for k, v in list(PRESETS.items())})
+
+
+def _int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} should be >= {minimum}, got {value}")
+    return value
+
+
+def _shape(x: Any) -> Any:
+    return tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+
+
+class ConvLSTMNet(ConfigMixin, nn.Module):
+    """Stacked convolutional LSTM/GRU video predictor with block skips (the papers' backbone).
+
+    Args:
+        in_channels: ``C`` of the frames.
+        hidden_channels: ``K`` of every cell (the papers: 32).
+        num_layers: recurrent cells (the papers: 12).
+        block_size: cells per block; must divide ``num_layers`` (the papers: 3).
+        layer: convolution kind of every cell, one of
+            :data:`~longrange_models.factory.LAYER_KINDS`.
+        kernel_size: of the cells' (moving-average) convolutions, odd.
+        dilation: of those convolutions; default per kind (2 for the dilated kinds).
+        ar_order: AR stages per axis for the ARMA kinds (1 = the papers' AR kernel 3×3).
+        cell: ``"lstm"`` (:class:`~longrange_models.cells.ConvLSTMCell`) or ``"gru"``.
+        patch_size: ``p``; frames are processed as ``(C·p², H/p, W/p)``.
+        non_local_layers: 0-based indices of the cells after which a
+            :class:`~longrange_models.non_local.NonLocal2d` transforms the cell's output
+            (what the next layer and any skip see; the cell's own recurrent state is untouched).
+        output_activation: ``"sigmoid"`` (frames in [0, 1]) or ``"none"``.
+        skip_stride: block ``b >= skip_stride`` has its output concatenated with that of block
+            ``b − skip_stride``; ``None``: no skips.
+        non_local_sub_sample: max-pool the keys and values of the non-local blocks by 2.
+        ar_init, boundary, reparam, ar_eps, method: :class:`arma_core.ARMA2d` options (ARMA
+            kinds only; for the plain kinds they must keep their defaults).
+
+    Shape:
+        ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.
+    """
+
+    config_class: ClassVar[type] = ConvLSTMNetConfig
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        hidden_channels: int = 32,
+        num_layers: int = 12,
+        block_size: int = 3,
+        layer: str = "conv",
+        kernel_size: int = 3,
+        dilation: int | None = None,
+        ar_order: int = 1,
+        cell: str = "lstm",
+        patch_size: int = 1,
+        non_local_layers: tuple[int, ...] | list[int] = (),
+        output_activation: str = "sigmoid",
+        skip_stride: int | None = 2,
+        non_local_sub_sample: bool = True,
+        ar_init: float | tuple[float, float] | list[float] = 0.0,
+        boundary: str = "circular",
+        reparam: str = "stable",
+        ar_eps: float = 1e-2,
+        method: str = "auto",
+    ) -> None:
+        super().__init__()
+        for name, v in (
+            ("in_channels", in_channels),
+            ("hidden_channels", hidden_channels),
+            ("num_layers", num_layers),
+            ("block_size", block_size),
+            ("patch_size", patch_size),
+        ):
+            _int(name, v)
+        if num_layers % block_size:
+            raise ValueError(
+                f"block_size should divide num_layers={num_layers}, got block_size={block_size}"
+            )
+        check_layer_kind(layer)
+        if cell not in CELLS:
+            raise ValueError(f"cell should be one of {tuple(CELLS)}, got {cell!r}")
+        if output_activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"output_activation should be one of {_ACTIVATIONS}, got {output_activation!r}"
+            )
+        if skip_stride is not None:
+            _int("skip_stride", skip_stride)
+        if not isinstance(non_local_layers, tuple | list):
+            raise TypeError(f"non_local_layers should be a tuple of ints, got {non_local_layers!r}")
+        nl = tuple(_int("non_local_layers", i, 0) for i in non_local_layers)
+        if len(set(nl)) != len(nl) or any(i >= num_layers for i in nl):
+            raise ValueError(
+                f"non_local_layers should be distinct indices in [0, {num_layers}), got {nl}"
+            )
+        if isinstance(ar_init, list):
+            ar_init = tuple(ar_init)
+        arma = {
+            "ar_init": ar_init,
+            "boundary": boundary,
+            "reparam": reparam,
+            "ar_eps": ar_eps,
+            "method": method,
+        }
+        if not is_arma(layer):
+            for name, v in arma.items():
+                if v != _ARMA_DEFAULTS[name]:
+                    raise ValueError(f"{name}={v!r} needs an ARMA layer kind, got layer={layer!r}")
+            arma = {}
+        self._store_config(
+            in_channels=in_channels,
+            hidden_channels=hidden_channels,
+            num_layers=num_layers,
+            block_size=block_size,
+            layer=layer,
+            kernel_size=kernel_size,
+            dilation=dilation,
+            ar_order=ar_order,
+            cell=cell,
+            patch_size=patch_size,
+            non_local_layers=nl,
+            output_activation=output_activation,
+            skip_stride=skip_stride,
+            non_local_sub_sample=bool(non_local_sub_sample),
+            ar_init=ar_init,
+            boundary=boundary,
+            reparam=reparam,
+            ar_eps=ar_eps,
+            method=method,
+        )
+        self.in_channels, self.hidden_channels = in_channels, hidden_channels
+        self.num_layers, self.block_size = num_layers, block_size
+        self.num_blocks = num_layers // block_size
+        self.patch_size, self.skip_stride = patch_size, skip_stride
+        self.output_activation = output_activation
+        frame_channels = in_channels * patch_size**2
+
+        cell_cls = CELLS[cell]
+        self.cells = nn.ModuleList()
+        for i in range(num_layers):
+            b, first = divmod(i, block_size)
+            if i == 0:
+                channels = frame_channels
+            elif first == 0 and self._has_skip(b - 1):
+                channels = 2 * hidden_channels
+            else:
+                channels = hidden_channels
+            self.cells.append(
+                cell_cls(
+                    channels,
+                    hidden_channels,
+                    layer,
+                    kernel_size,
+                    dilation=dilation,
+                    ar_order=ar_order,
+                    **arma,
+                )
+            )
+        self.non_local = nn.ModuleDict(
+            {str(i): NonLocal2d(hidden_channels, sub_sample=non_local_sub_sample) for i in nl}
+        )
+        out_in = hidden_channels * (2 if self._has_skip(self.num_blocks - 1) else 1)
+        self.output = nn.Conv2d(out_in, frame_channels, 1)
+        nn.init.xavier_uniform_(self.output.weight)
+        nn.init.zeros_(self.output.bias)
+
+    # ------------------------------------------------------------------ structure
+    def _has_skip(self, block: int) -> bool:
+        """Whether block ``block``'s output is concatenated with block ``block − skip_stride``'s."""
+        return self.skip_stride is not None and block >= self.skip_stride
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> ConvLSTMNet:
+        """A model from :data:`PRESETS` (``conv3``, ``conv5``, ``dilated``, ``arma``,
+        ``dilated_arma`` and each with ``_nl``), with any argument overridden."""
+        if name not in PRESETS:
+            raise ValueError(f"name should be one of {sorted(PRESETS)}, got {name!r}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    # ------------------------------------------------------------------ forward
+    def _check_inputs(
+        self, inputs: Tensor, future: int, targets: Tensor | None, teacher_forcing: float
+    ) -> None:
+        if not isinstance(inputs, Tensor) or inputs.ndim != 5:
+            raise ValueError(f"inputs should be a Tensor[N, T, C, H, W], got {_shape(inputs)}")
+        n, t, c, h, w = inputs.shape
+        if c != self.in_channels or t < 1:
+            raise ValueError(
+                f"inputs should have T >= 1 and in_channels={self.in_channels} channels, "
+                f"got shape {tuple(inputs.shape)}"
+            )
+        p = self.patch_size
+        if h % p or w % p:
+            raise ValueError(f"patch_size={p} should divide the frame size, got H×W = {h}×{w}")
+        _int("future", future)
+        if isinstance(teacher_forcing, bool) or not isinstance(teacher_forcing, int | float):
+            raise TypeError(f"teacher_forcing should be a float, got {teacher_forcing!r}")
+        if not 0.0 <= teacher_forcing <= 1.0:
+            raise ValueError(f"teacher_forcing should be in [0, 1], got {teacher_forcing}")
+        if targets is not None:
+            want = (n, future, c, h, w)
+            if not isinstance(targets, Tensor) or tuple(targets.shape) != want:
+                raise ValueError(f"targets should have shape {want}, got {_shape(targets)}")
+        elif teacher_forcing > 0:
+            raise ValueError(f"teacher_forcing={teacher_forcing} > 0 needs targets, got None")
+
+    def _step(self, frame: Tensor, states: list[tuple[Tensor, ...]]) -> Tensor:
+        """One time step: frame ``(N, C·p², h, w)`` -> next-frame logits ``(N, C·p², h, w)``.
+
+        ``states`` (one per cell) is updated in place.
+        """
+        x, block_outputs = frame, []
+        for i, cell in enumerate(self.cells):
+            x, states[i] = cell.step(x, states[i])
+            if str(i) in self.non_local:
+                x = self.non_local[str(i)](x)
+            b, pos = divmod(i, self.block_size)
+            if pos == self.block_size - 1:  # end of block b
+                block_outputs.append(x)
+                if self._has_skip(b):
+                    x = torch.cat([x, block_outputs[b - self.skip_stride]], dim=1)
+        return self.output(x)
+
+    def forward(
+        self,
+        inputs: Tensor,
+        future: int = 10,
+        targets: Tensor | None = None,
+        teacher_forcing: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Predict the ``future`` frames that follow ``inputs``.
+
+        Args:
+            inputs (Tensor[N, T_in, C, H, W]): the observed frames (in [0, 1]).
+            future: ``T_out``, frames to predict.
+            targets (Tensor[N, T_out, C, H, W] | None): the true future frames, needed when
+                ``teacher_forcing > 0``.
+            teacher_forcing: probability, per sample and forecast step, that the next input is
+                the true frame instead of the model's own prediction (scheduled sampling).
+            generator: draws the teacher-forcing choices (reproducible runs); on the device of
+                its own, the choices are moved to the inputs' device.
+
+        Returns:
+            Tensor[N, T_out, C, H, W]: the predicted frames.
+        """
+        self._check_inputs(inputs, future, targets, teacher_forcing)
+        n, t_in, _, h, w = inputs.shape
+        p = self.patch_size
+        use_truth = None
+        if teacher_forcing > 0 and future > 1:
+            shape = (n, future - 1)
+            if teacher_forcing >= 1:
+                use_truth = torch.ones(shape, dtype=torch.bool, device=inputs.device)
+            else:
+                device = generator.device if generator is not None else inputs.device
+                draws = torch.rand(shape, generator=generator, device=device)
+                use_truth = (draws < teacher_forcing).to(inputs.device)
+        states = [
+            c.init_state(n, (h // p, w // p), inputs.device, inputs.dtype) for c in self.cells
+        ]
+        preds: list[Tensor] = []
+        for t in range(t_in + future - 1):
+            if t < t_in:
+                frame = inputs[:, t]
+            elif use_truth is not None:
+                k = t - t_in  # targets[:, k] is frame t
+                frame = torch.where(use_truth[:, k, None, None, None], targets[:, k], preds[-1])
+            else:
+                frame = preds[-1]
+            y = F.pixel_shuffle(self._step(F.pixel_unshuffle(frame, p), states), p)
+            if self.output_activation == "sigmoid":
+                y = torch.sigmoid(y)
+            if t >= t_in - 1:
+                preds.append(y)
+        return torch.stack(preds, dim=1)
+
+    def extra_repr(self) -> str:
+        cfg = self.config
+        s = (
+            f"in_channels={cfg.in_channels}, hidden_channels={cfg.hidden_channels}, "
+            f"num_layers={cfg.num_layers}, block_size={cfg.block_size}, cell={cfg.cell!r}, "
+            f"layer={cfg.layer!r}, kernel_size={cfg.kernel_size}"
+        )
+        if cfg.dilation is not None:
+            s += f", dilation={cfg.dilation}"
+        if is_arma(cfg.layer):
+            s += f", ar_order={cfg.ar_order}"
+        if cfg.patch_size != 1:
+            s += f", patch_size={cfg.patch_size}"
+        if cfg.non_local_layers:
+            s += f", non_local_layers={cfg.non_local_layers}"
+        if cfg.skip_stride != 2:
+            s += f", skip_stride={cfg.skip_stride}"
+        return s + f", output_activation={cfg.output_activation!r}"
