@@ -41,6 +41,8 @@ def test_forward_backward_shapes(name, layer, dtype):
 def test_other_input_sizes_and_channels(name):
     model = MODELS[name](num_classes=3, in_channels=1, width=2).eval()
     assert model(torch.randn(1, 1, 64, 32)).shape == (1, 3)
+    if name == "resnet":  # adaptive pooling: any size, odd ones included
+        assert model(torch.randn(1, 1, 27, 13)).shape == (1, 3)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -194,7 +196,6 @@ def test_bad_vgg_head():
     ("name", "shape", "words"),
     [
         ("vgg", (1, 3, 40, 32), ["divisible by 32", "H=40"]),
-        ("resnet", (1, 3, 36, 36), ["divisible by 8", "H=36"]),
         ("vgg", (1, 1, 32, 32), ["C=3", "(1, 1, 32, 32)"]),
         ("resnet", (3, 32, 32), ["(3, 32, 32)"]),
     ],

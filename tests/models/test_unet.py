@@ -250,3 +250,13 @@ def test_arma_bottleneck_too_small():
     model = UNet(**SMALL, layer="arma")
     with pytest.raises(ValueError, match=r">= 12.*H=8"):
         model(torch.randn(1, 3, 8, 8))
+
+
+def test_gradcheck_tiny_arma_unet_with_non_local():
+    torch.manual_seed(4)
+    model = UNet(1, 1, width=2, depth=1, layer="arma", non_local=True, ar_init=0.3)
+    model = model.double().eval()
+    with torch.no_grad():  # make the non-local block act (its output conv starts at zero)
+        model.non_local.out.weight.normal_()
+    x = torch.randn(1, 1, 6, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(model, (x,))

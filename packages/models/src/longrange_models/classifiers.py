@@ -232,7 +232,7 @@ class ResNet18Config:
 
 
 class ResNet18(ConfigMixin, nn.Module):
-    """CIFAR ResNet-18: images ``(N, C_in, H, W)`` (H, W divisible by 8) -> ``(N, classes)``.
+    """CIFAR ResNet-18: images ``(N, C_in, H, W)`` (any H, W) -> logits ``(N, num_classes)``.
 
     Args:
         num_classes, in_channels: output logits and input channels.
@@ -297,7 +297,7 @@ class ResNet18(ConfigMixin, nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits ``(N, num_classes)`` of images ``(N, C_in, H, W)``."""
-        _check_input(x, self.in_channels, 8, "ResNet18")
+        _check_input(x, self.in_channels, 1, "ResNet18")  # adaptive pooling: any H, W
         x = F.relu(self.bn(_conv(self.stem, x)))
         x = self.layers(x)
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))

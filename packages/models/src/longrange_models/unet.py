@@ -27,7 +27,7 @@ from .config import ConfigMixin
 from .factory import check_layer_kind, is_arma, make_conv2d
 from .non_local import NonLocal2d
 
-__all__ = ["UNET_PRESETS", "UNet", "UNetConfig"]
+__all__ = ["UNET_PRESETS", "UNet", "UNetConfig", "arma_kwargs"]
 
 UPSAMPLE_MODES: tuple[str, ...] = ("nearest", "bilinear", "transposed")
 
