@@ -394,3 +394,12 @@ def test_uses_nn_modules_only_from_the_factory():
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     assert sum(isinstance(m, ARMA2d) for m in convs) == 4  # the cells' gate convs
     assert not isinstance(net.output, ARMA2d)
+
+
+@pytest.mark.gpu
+def test_cuda_equals_cpu_with_a_cpu_generator():
+    net = ConvLSTMNet(layer="arma", patch_size=2, **TINY).double()
+    x, tg = torch.rand(2, 2, 1, 8, 8, dtype=torch.float64), torch.rand(2, 3, 1, 8, 8).double()
+    y = net(x, 3, tg, 0.5, torch.Generator().manual_seed(0))
+    y_cuda = net.cuda()(x.cuda(), 3, tg.cuda(), 0.5, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(y_cuda.cpu(), y, rtol=1e-9, atol=1e-12)
