@@ -121,27 +121,28 @@ def test_cell_init_state_and_errors():
 
 
 # ------------------------------------------------------------------------------- the network
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("layer", LAYER_KINDS)
-def test_net_shapes_and_backward(layer, cell):
-    net = ConvLSTMNet(in_channels=2, layer=layer, cell=cell, **TINY)
-    x = torch.rand(2, 3, 2, 8, 8, requires_grad=True)
+def test_net_shapes_and_backward(layer, cell, dtype):
+    net = ConvLSTMNet(in_channels=2, layer=layer, cell=cell, **TINY).to(dtype)
+    x = torch.rand(2, 3, 2, 8, 8, dtype=dtype, requires_grad=True)
     y = net(x, future=2)
     assert y.shape == (2, 2, 2, 8, 8)
-    assert y.dtype == torch.float32
+    assert y.dtype == dtype
     assert ((y > 0) & (y < 1)).all()  # sigmoid output
     y.sum().backward()
     assert x.grad is not None
     assert x.grad.abs().sum() > 0
-    assert all(p.grad is not None for p in net.parameters())
+    assert all(p.grad is not None and p.grad.dtype == dtype for p in net.parameters())
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_net_float64(cell):
-    net = ConvLSTMNet(layer="dilated-arma", cell=cell, output_activation="none", **TINY).double()
-    y = net(torch.rand(1, 2, 1, 8, 8, dtype=torch.float64), future=3)
-    assert y.shape == (1, 3, 1, 8, 8)
-    assert y.dtype == torch.float64
+def test_net_logits_and_longer_future():
+    torch.manual_seed(0)
+    net = ConvLSTMNet(layer="dilated-arma", output_activation="none", **TINY).double()
+    y = net(torch.rand(1, 2, 1, 8, 8, dtype=torch.float64), future=4)
+    assert y.shape == (1, 4, 1, 8, 8)
+    assert (y < 0).any()  # no sigmoid: logits of either sign
 
 
 def _paper_count(k, in_ch=1, hidden=32, arma=False):
