@@ -94,6 +94,7 @@ class VGG11Config:
     ar_init: float | tuple[float, float] | list[float] = 0.0
     boundary: str = "circular"
     reparam: str = "stable"
+    ar_eps: float | None = None
     method: str = "auto"
 
 
@@ -108,7 +109,7 @@ class VGG11(ConfigMixin, nn.Module):
         batch_norm: BatchNorm after every convolution.
         hidden: sizes of hidden Linear+ReLU layers of the head (``()`` = one Linear).
         dropout: dropout before each hidden layer of the head.
-        ar_init, boundary, reparam, method: ARMA options (see ``arma_core.ARMA2d``).
+        ar_init, boundary, reparam, ar_eps, method: ARMA options (see ``arma_core.ARMA2d``).
     """
 
     config_class: ClassVar[type] = VGG11Config
@@ -127,6 +128,7 @@ class VGG11(ConfigMixin, nn.Module):
         ar_init: float | tuple[float, float] | list[float] = 0.0,
         boundary: str = "circular",
         reparam: str = "stable",
+        ar_eps: float | None = None,
         method: str = "auto",
     ) -> None:
         super().__init__()
@@ -150,11 +152,12 @@ class VGG11(ConfigMixin, nn.Module):
             ar_init=ar_init,
             boundary=boundary,
             reparam=reparam,
+            ar_eps=ar_eps,
             method=method,
         )
         conv = _factory_args(
             layer, kernel_size, ar_order, ar_init=ar_init, boundary=boundary, reparam=reparam,
-            method=method,
+            ar_eps=ar_eps, method=method,
         )  # fmt: skip
         self.in_channels = in_channels
         layers: list[nn.Module] = []
@@ -228,6 +231,7 @@ class ResNet18Config:
     ar_init: float | tuple[float, float] | list[float] = 0.0
     boundary: str = "circular"
     reparam: str = "stable"
+    ar_eps: float | None = None
     method: str = "auto"
 
 
@@ -239,7 +243,7 @@ class ResNet18(ConfigMixin, nn.Module):
         layer: factory kind of the 17 3×3 convolutions (stem + 16 in the blocks).
         width: channels of the stem and first stage ``w`` (stages w, 2w, 4w, 8w).
         kernel_size, ar_order: of the factory convolutions.
-        ar_init, boundary, reparam, method: ARMA options (see ``arma_core.ARMA2d``).
+        ar_init, boundary, reparam, ar_eps, method: ARMA options (see ``arma_core.ARMA2d``).
 
     Convolutions have no bias (BatchNorm follows each), as the usual CIFAR ResNet.
     """
@@ -257,6 +261,7 @@ class ResNet18(ConfigMixin, nn.Module):
         ar_init: float | tuple[float, float] | list[float] = 0.0,
         boundary: str = "circular",
         reparam: str = "stable",
+        ar_eps: float | None = None,
         method: str = "auto",
     ) -> None:
         super().__init__()
@@ -274,11 +279,12 @@ class ResNet18(ConfigMixin, nn.Module):
             ar_init=ar_init,
             boundary=boundary,
             reparam=reparam,
+            ar_eps=ar_eps,
             method=method,
         )
         conv = _factory_args(
             layer, kernel_size, ar_order, ar_init=ar_init, boundary=boundary, reparam=reparam,
-            method=method,
+            ar_eps=ar_eps, method=method,
         )  # fmt: skip
         conv["bias"] = False
         self.in_channels = in_channels

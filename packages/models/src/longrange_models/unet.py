@@ -79,8 +79,13 @@ def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
     plain kind is passed on and ``make_conv2d`` rejects it. A list ``ar_init`` (from JSON) becomes
     the pair ``(a_left, a_right)``.
     """
-    defaults = {"ar_init": 0.0, "boundary": "circular", "reparam": "stable", "ar_eps": None}
-    defaults["method"] = "auto"
+    defaults = {
+        "ar_init": 0.0,
+        "boundary": "circular",
+        "reparam": "stable",
+        "ar_eps": None,
+        "method": "auto",
+    }
     out: dict[str, Any] = {"ar_order": ar_order}
     for name, value in options.items():
         if isinstance(value, list):
