@@ -24,12 +24,13 @@ Parameter layout along dimension 1 of ``params`` (``P = mixture_params(C, M)``):
 each block channel-major (``means[c, k]`` at ``M + c·M + k``); coupling rows are
 ``α, β, γ``. PixelCNN++ interleaves the same numbers per channel; only the order differs.
 
-Numerics: an interior bin's log-mass is evaluated exactly in log space with the identity
-``σ(b) − σ(a) = σ(b) · σ(−a) · (1 − e^{−(b−a)})`` (``b − a = (2/255)/s`` taken from the
-log-scale directly), so tiny masses far in either tail stay accurate and the distribution
-stays normalised. PixelCNN++ instead replaces masses below ``1e-5`` by ``pdf(x) · 2/255``
-(an approximation that is not normalised); ``pixelcnn_fallback=True`` in :func:`mixture_nll`
-reproduces that rule exactly.
+Numerics: an interior bin's log-mass is evaluated in log space with the exact identity
+``σ(b) − σ(a) = σ(b) · σ(−a) · (1 − e^{−(b−a)})`` (log-sigmoids and ``log1mexp``), so masses far
+in either tail (``e^-1700``, below float64) keep an accurate log and gradients stay finite. Each
+bin edge ``(2v − 254)/255`` is computed once the same way for both bins it bounds, so the 256
+masses telescope and sum to 1 to a few ulps in float32 too. PixelCNN++ instead replaces interior
+masses below ``1e-5`` by ``pdf(x) · 2/255`` (an approximation, not normalised);
+``pixelcnn_fallback=True`` in :func:`mixture_nll` reproduces that rule for reference numbers.
 
 Dimension letters: ``N`` batch, ``P`` parameters, ``C`` channels (1 or 3), ``M`` mixture
 components, ``S`` any trailing positions (``H, W`` or ``L``), ``V = 256`` values.
@@ -62,7 +63,7 @@ _TINY = 1e-30  # b − a below this (float32 subnormal territory) is taken from 
 
 def mixture_params(channels: int, num_mixtures: int) -> int:
     """Number of parameters ``P``: ``3M`` for 1 channel, ``10M`` for 3 channels."""
-    if isinstance(channels, bool) or channels not in (1, 3):
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels not in (1, 3):
         raise ValueError(f"channels should be 1 or 3, got {channels!r}")
     if isinstance(num_mixtures, bool) or not isinstance(num_mixtures, int) or num_mixtures < 1:
         raise ValueError(f"num_mixtures should be a positive int, got {num_mixtures!r}")
@@ -92,13 +93,13 @@ def _float(params: Tensor) -> Tensor:
     return params.float() if params.dtype in (torch.float16, torch.bfloat16) else params
 
 
-def _split(params: Tensor, channels: int, num_mixtures: int, name: str = "params"):
+def _split(params: Tensor, channels: int, num_mixtures: int):
     """``(N, P, *S)`` -> logits ``(N, M, *S)``, means / log-scales ``(N, C, M, *S)``, coupling
     ``(N, 3, M, *S)`` (tanh applied) or None; log-scales clamped at −7."""
     p = mixture_params(channels, num_mixtures)
     if params.ndim < 2 or params.shape[1] != p:
         raise ValueError(
-            f"{name} should have P = mixture_params({channels}, {num_mixtures}) = {p} along "
+            f"params should have P = mixture_params({channels}, {num_mixtures}) = {p} along "
             f"dim 1, got shape {tuple(params.shape)}"
         )
     n, m, c, rest = params.shape[0], num_mixtures, channels, params.shape[2:]
