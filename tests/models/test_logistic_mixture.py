@@ -195,6 +195,17 @@ def test_nll_equals_minus_log_prob_of_value(c):
     torch.testing.assert_close(mixture_nll(p, v, m), -picked, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.int32])
+def test_other_integer_dtypes_give_the_same(dtype):
+    m = 2
+    p = _params(3, m, 6, seed=15)
+    v = torch.tensor([[0, 255, 7], [255, 0, 128], [1, 254, 0]] * 2)
+    torch.testing.assert_close(mixture_nll(p, v.to(dtype), m), mixture_nll(p, v, m))
+    torch.testing.assert_close(
+        mixture_log_probs(p, m, 3, v.to(dtype)), mixture_log_probs(p, m, 3, v)
+    )
+
+
 def test_channel_zero_row_is_the_one_channel_marginal():
     """Row 0 of the 3-channel conditionals is the 1-channel mixture of channel 0 alone."""
     m = 3

@@ -204,7 +204,7 @@ def mixture_nll(
             f"target shape {tuple(target.shape)} should match params shape "
             f"{tuple(params.shape)} in N and the positions *S"
         )
-    v = target.unsqueeze(2)  # (N, C, 1, *S)
+    v = target.long().unsqueeze(2)  # (N, C, 1, *S); int64 so that v − 1 cannot wrap (uint8)
     if coeffs is not None:
         x = _scaled(v, params.dtype)
         mu1 = means[:, 1] + coeffs[:, 0] * x[:, 0]
@@ -257,6 +257,7 @@ def mixture_log_probs(
             f"previous should be a Tensor[N={params.shape[0]}, 3], got shape "
             f"{tuple(previous.shape)}"
         )
+    previous = previous.long()
     rows = []
     for c in range(3):
         row, log_mass = _channel(log_w, means, log_scales, coeffs, previous, c)
