@@ -102,14 +102,20 @@ class VGG11(ConfigMixin, nn.Module):
     """CIFAR VGG-11: images ``(N, C_in, H, W)`` (H, W divisible by 32) -> logits ``(N, classes)``.
 
     Args:
-        num_classes, in_channels: output logits and input channels.
+        num_classes: number of output logits.
+        in_channels: input channels.
         layer: factory kind of the 8 convolutions (``"conv"``, ``"dilated"``, ``"arma"``, ...).
         width: channels of the first convolution ``w`` (stages w, 2w, 4w, 8w, 8w).
-        kernel_size, ar_order: of the factory convolutions.
+        kernel_size: of the factory convolutions.
+        ar_order: AR stages per axis of the ARMA kinds.
         batch_norm: BatchNorm after every convolution.
         hidden: sizes of hidden Linear+ReLU layers of the head (``()`` = one Linear).
         dropout: dropout before each hidden layer of the head.
-        ar_init, boundary, reparam, ar_eps, method: ARMA options (see ``arma_core.ARMA2d``).
+        ar_init: ARMA options (see ``arma_core.ARMA2d``).
+        boundary: as ``ar_init``.
+        reparam: as ``ar_init``.
+        ar_eps: as ``ar_init``.
+        method: as ``ar_init``.
     """
 
     config_class: ClassVar[type] = VGG11Config
@@ -239,11 +245,17 @@ class ResNet18(ConfigMixin, nn.Module):
     """CIFAR ResNet-18: images ``(N, C_in, H, W)`` (any H, W) -> logits ``(N, num_classes)``.
 
     Args:
-        num_classes, in_channels: output logits and input channels.
+        num_classes: number of output logits.
+        in_channels: input channels.
         layer: factory kind of the 17 3×3 convolutions (stem + 16 in the blocks).
         width: channels of the stem and first stage ``w`` (stages w, 2w, 4w, 8w).
-        kernel_size, ar_order: of the factory convolutions.
-        ar_init, boundary, reparam, ar_eps, method: ARMA options (see ``arma_core.ARMA2d``).
+        kernel_size: of the factory convolutions.
+        ar_order: AR stages per axis of the ARMA kinds.
+        ar_init: ARMA options (see ``arma_core.ARMA2d``).
+        boundary: as ``ar_init``.
+        reparam: as ``ar_init``.
+        ar_eps: as ``ar_init``.
+        method: as ``ar_init``.
 
     Convolutions have no bias (BatchNorm follows each), as the usual CIFAR ResNet.
     """

@@ -117,8 +117,12 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         skip_stride: block ``b >= skip_stride`` has its output concatenated with that of block
             ``b − skip_stride``; ``None``: no skips.
         non_local_sub_sample: max-pool the keys and values of the non-local blocks by 2.
-        ar_init, boundary, reparam, ar_eps, method: :class:`arma_core.ARMA2d` options (ARMA
+        ar_init: :class:`arma_core.ARMA2d` options (ARMA
             kinds only; for the plain kinds they must keep their defaults).
+        boundary: as ``ar_init``.
+        reparam: as ``ar_init``.
+        ar_eps: as ``ar_init``.
+        method: as ``ar_init``.
 
     Shape:
         ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.

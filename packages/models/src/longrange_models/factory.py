@@ -59,8 +59,13 @@ def make_conv2d(
 
     Args:
         layer: one of :data:`LAYER_KINDS`.
-        in_channels, out_channels, kernel_size, stride, groups, bias: as ``nn.Conv2d`` (odd
+        in_channels: as ``nn.Conv2d`` (odd
             ``kernel_size``, so the padding ``dilation·(kernel_size − 1)/2`` keeps the size).
+        out_channels: as ``in_channels``.
+        kernel_size: as ``in_channels``.
+        stride: as ``in_channels``.
+        groups: as ``in_channels``.
+        bias: as ``in_channels``.
         dilation: of the convolution (moving-average) part; default 1 for ``"conv"``/``"arma"``
             and 2 for ``"dilated"``/``"dilated-arma"``.
         ar_order: stages of length-3 AR factors per axis for the ARMA kinds (1 = the papers'

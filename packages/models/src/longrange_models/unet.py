@@ -144,7 +144,8 @@ class UNet(ConfigMixin, nn.Module):
     least ``2·ar_order + 1`` pixels on each side.
 
     Args:
-        in_channels, out_channels: ``C_in`` and ``C_out`` (logits; no sigmoid/softmax).
+        in_channels: ``C_in`` and ``C_out`` (logits; no sigmoid/softmax).
+        out_channels: as ``in_channels``.
         width: channels of the first level ``w``; level ``i`` has ``w·2^i``.
         depth: number of 2× downsamplings ``D`` (the bottleneck runs at ``H/2^D``).
         layer: one of :data:`~longrange_models.factory.LAYER_KINDS`.
@@ -155,8 +156,12 @@ class UNet(ConfigMixin, nn.Module):
         non_local_sub_sample: max-pool its keys and values by 2.
         batch_norm: BatchNorm after every factory convolution.
         upsample: ``"nearest"`` (the authors' code), ``"bilinear"`` or ``"transposed"``.
-        ar_init, boundary, reparam, ar_eps, method: ARMA options (see ``arma_core.ARMA2d``);
+        ar_init: ARMA options (see ``arma_core.ARMA2d``);
             leave them at their defaults for the plain kinds.
+        boundary: as ``ar_init``.
+        reparam: as ``ar_init``.
+        ar_eps: as ``ar_init``.
+        method: as ``ar_init``.
     """
 
     config_class: ClassVar[type] = UNetConfig
