@@ -1,4 +1,6 @@
-"""``python -m apps.benchmark {arma,multires,all} [--quick] [--repeats R] [--device D] [--seed S]``.
+"""``python -m apps.benchmark NAME [--quick] [--repeats R] [--device D] [--seed S]``.
+
+``NAME``: ``arma``, ``multires``, ``models`` or ``all``.
 
 Prints one JSON object and saves it, with the config, under ``runs/benchmark/<timestamp>/``.
 """
@@ -14,9 +16,9 @@ from typing import Any
 import torch
 
 from .._run import make_run_dir, write_json_atomic
-from . import arma, multires
+from . import arma, models, multires
 
-BENCHMARKS = {"arma": arma.run, "multires": multires.run}
+BENCHMARKS = {"arma": arma.run, "multires": multires.run, "models": models.run}
 
 
 def _cpu_name() -> str:
