@@ -1,0 +1,93 @@
+"""Safe checkpoint I/O: every load is ``weights_only=True`` after a pre-scan; saves are atomic.
+
+``torch.serialization.get_unsafe_globals_in_checkpoint`` lists the pickled globals a file would
+import, without running anything; a file naming any global outside torch's weights-only allow
+list is refused with :class:`UnsafeCheckpointError` before ``torch.load`` is called, and the load
+itself passes ``weights_only=True`` explicitly (so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot
+turn it off). :class:`SafeCheckpointIO` plugs both into the Lightning ``Trainer``, so
+``fit/test(ckpt_path=...)`` go through them too.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from .errors import UnsafeCheckpointError
+
+__all__ = ["SafeCheckpointIO", "load_checkpoint", "unsafe_globals"]
+
+
+def unsafe_globals(path: str | os.PathLike[str]) -> list[str]:
+    """The pickled globals in ``path`` that weights-only loading would reject (none run)."""
+    found = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    allowed = {f"{g.__module__}.{g.__name__}" for g in _allowed_globals()}
+    return sorted(g for g in found if g not in allowed)
+
+
+def _allowed_globals() -> list[Any]:
+    return [g for g in torch.serialization.get_safe_globals() if not isinstance(g, tuple)]
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Load a checkpoint without ever executing code from it.
+
+    Args:
+        path: a ``.ckpt``/``.pt`` file written by ``torch.save``.
+        map_location: as ``torch.load``.
+
+    Returns:
+        The checkpoint dict.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        UnsafeCheckpointError: the file holds pickled objects beyond tensors and plain containers.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found")
+    bad = unsafe_globals(path)
+    if bad:
+        raise UnsafeCheckpointError(path, bad)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:  # anything the pre-scan could not see
+        raise UnsafeCheckpointError(path, [], str(err).splitlines()[0]) from err
+
+
+class SafeCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoint I/O with :func:`load_checkpoint` and atomic (temp + rename) saves."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike[str], storage_options: Any = None
+    ) -> None:
+        if storage_options is not None:
+            raise TypeError(f"storage_options are not supported, got {storage_options!r}")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        map_location: Any = None,
+        weights_only: bool | None = None,
+    ) -> dict[str, Any]:
+        if weights_only is False:
+            raise UnsafeCheckpointError(path, [], "weights_only=False was requested")
+        return load_checkpoint(path, map_location=map_location or "cpu")

@@ -1,0 +1,110 @@
+"""AppDataModule: data-module-owned generators and resumable, DDP-exact loaders.
+
+Every loader is a torchdata ``StatefulDataLoader``; its position inside an epoch is saved by
+Lightning in the loop state. The shuffling order comes from a ``torch.Generator`` owned by the
+data module (the sampler's) and a second one for the loader (worker seeds), both saved in
+:meth:`AppDataModule.state_dict`; Lightning restores a data module before it builds the loaders,
+so a resumed run sees the same order as an uninterrupted one.
+
+Under DDP the module shards the data itself (the framework's ``Trainer`` has
+``use_distributed_sampler=False``): training uses ``DistributedSampler`` (shuffled by epoch,
+padded to equal shares, which only repeats a few training samples), evaluation uses
+:class:`UnpaddedShardSampler` — rank ``r`` of ``W`` gets indices ``r, r + W, ...``, every sample
+exactly once, so test metrics accumulated in torchmetrics states and summed over ranks are exact.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import Dataset, DistributedSampler, Sampler, SequentialSampler
+from torchdata.stateful_dataloader import StatefulDataLoader
+from torchdata.stateful_dataloader.sampler import RandomSampler
+
+__all__ = ["AppDataModule", "UnpaddedShardSampler"]
+
+
+class UnpaddedShardSampler(Sampler[int]):
+    """Indices ``rank, rank + num_replicas, ...`` of ``range(length)``: no padding, no overlap."""
+
+    def __init__(self, length: int, num_replicas: int, rank: int) -> None:
+        if num_replicas < 1 or not 0 <= rank < num_replicas:
+            raise ValueError(f"rank should be in [0, {num_replicas}), got {rank}")
+        self.length, self.num_replicas, self.rank = length, num_replicas, rank
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, self.length, self.num_replicas))
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.length, self.num_replicas))
+
+
+class AppDataModule(pl.LightningDataModule):
+    """Base class of every app's data module.
+
+    Args:
+        seed: seeds the data (generated datasets) and, with the run's global seed, the shuffling.
+        num_workers: loader worker processes (0: load in the main process).
+    """
+
+    def __init__(self, seed: int = 0, num_workers: int = 0) -> None:
+        super().__init__()
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed should be a non-negative int, got {seed!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"num_workers should be a non-negative int, got {num_workers!r}")
+        self.seed, self.num_workers = seed, num_workers
+        #: True under ``--smoke`` (set by the framework after construction).
+        self.smoke = False
+        global_seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
+        base = seed * 1_000_003 + global_seed
+        self._sampler_generator = torch.Generator().manual_seed(base)
+        self._loader_generator = torch.Generator().manual_seed(base + 1)
+
+    def _world(self) -> tuple[int, int]:
+        trainer = getattr(self, "trainer", None)
+        if trainer is None:
+            return 1, 0
+        return trainer.world_size, trainer.global_rank
+
+    def loader(
+        self, dataset: Dataset, shuffle: bool, batch_size: int, drop_last: bool = False
+    ) -> StatefulDataLoader:
+        """A resumable loader over ``dataset`` (sharded under DDP; see the module docstring)."""
+        world, rank = self._world()
+        sampler: Sampler[int]
+        if world > 1 and shuffle:
+            global_seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
+            sampler = DistributedSampler(
+                dataset, world, rank, shuffle=True, seed=self.seed * 1_000_003 + global_seed
+            )
+        elif world > 1:
+            sampler = UnpaddedShardSampler(len(dataset), world, rank)
+        elif shuffle:
+            sampler = RandomSampler(dataset, generator=self._sampler_generator)
+        else:
+            sampler = SequentialSampler(dataset)
+        return StatefulDataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            drop_last=drop_last,
+            num_workers=self.num_workers,
+            generator=self._loader_generator,
+            persistent_workers=False,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The two generators' states (saved in every checkpoint)."""
+        return {
+            "sampler_generator": self._sampler_generator.get_state(),
+            "loader_generator": self._loader_generator.get_state(),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._sampler_generator.set_state(state_dict["sampler_generator"])
+        self._loader_generator.set_state(state_dict["loader_generator"])

@@ -1,0 +1,49 @@
+"""Where a run writes: one folder per run, agreed on by every rank, written by rank 0 only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .._run import make_run_dir
+
+__all__ = ["env_rank", "env_world_size", "is_rank_zero", "resolve_run_dir"]
+
+
+def env_world_size() -> int:
+    """``WORLD_SIZE`` as set by torchrun (1 outside it); known before the process group exists."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def env_rank() -> int:
+    """``RANK`` as set by torchrun (0 outside it)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def is_rank_zero() -> bool:
+    return env_rank() == 0
+
+
+def resolve_run_dir(app: str, out: str, resume: str | None, sub: str | None = None) -> Path:
+    """The run folder: ``resume`` itself, else a fresh ``out/<app>/<timestamp>``.
+
+    Under torchrun every rank must name the same folder before any process group exists, so the
+    name is the launch's rendezvous id (``out/<app>/torchrun-<TORCHELASTIC_RUN_ID>``, one per
+    launch with ``--standalone``); only rank 0 creates it. ``sub`` (``seed_<k>``) is a child.
+    """
+    if resume is not None:
+        path = Path(resume)
+    elif env_world_size() > 1:
+        run_id = os.environ.get("TORCHELASTIC_RUN_ID", "")
+        if not run_id:
+            raise RuntimeError("WORLD_SIZE > 1 without TORCHELASTIC_RUN_ID: launch with torchrun")
+        path = Path(out) / app / f"torchrun-{run_id}"
+        if is_rank_zero():
+            path.mkdir(parents=True, exist_ok=True)
+    else:
+        path = make_run_dir(app, out)
+    if sub is not None:
+        path = path / sub
+        if is_rank_zero():
+            path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,189 @@
+"""The video-prediction LightningModule: ConvLSTMNet / ARMA-LSTM on Moving-MNIST.
+
+Training follows the ARMA papers' recipe (seed 000 App. D.1), scaled to the run length: Adam,
+L1 + L2 loss, gradient clipping (the Trainer's ``gradient_clip_val``, 3 in the presets),
+scheduled sampling (full teacher forcing for the first ``teacher_forcing_start`` of the training
+steps, then a linear decay to none at ``teacher_forcing_end``; the papers: start after a 20-epoch
+plateau, decay over 250 of 400 epochs), learning-rate decay on a validation plateau, and testing
+the checkpoint with the lowest validation loss.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+
+from apps.framework import AppModule
+from longrange_models.convlstm_net import PRESETS, ConvLSTMNet
+
+from .metrics import NAMES, FrameMetrics
+
+__all__ = ["VideoPredictionModule"]
+
+Preset = Literal[
+    "conv3", "conv5", "dilated", "arma", "dilated_arma",
+    "conv3_nl", "conv5_nl", "dilated_nl", "arma_nl", "dilated_arma_nl",
+]  # fmt: skip
+Layer = Literal["conv", "dilated", "arma", "dilated-arma"]
+
+
+class VideoPredictionModule(AppModule):
+    """ConvLSTMNet trained to predict ``future`` frames from ``T_in`` observed ones.
+
+    Model arguments left at ``None`` take the preset's value, then ConvLSTMNet's default.
+
+    Args:
+        preset: a ConvLSTMNet preset (layer kind, kernel, dilation, AR order, non-local blocks):
+            conv3, conv5, dilated, arma, dilated_arma, each also with ``_nl``.
+        hidden_channels: channels of every recurrent cell (the papers: 32).
+        num_layers: recurrent cells (the papers: 12).
+        block_size: cells per skip block; must divide num_layers (the papers: 3).
+        layer: convolution kind of the cells (overrides the preset).
+        kernel_size: odd kernel size of the cells' convolutions (overrides the preset).
+        dilation: of the cells' convolutions (overrides the preset).
+        ar_order: AR stages per axis of the ARMA kinds (1 = AR kernel 3×3).
+        cell: recurrent cell, "lstm" or "gru".
+        patch_size: frames are processed as (C·p², H/p, W/p) patches (1 = the papers).
+        non_local_layers: 0-based cells followed by a non-local block (overrides the preset).
+        future: frames to predict (10).
+        lr: Adam learning rate.
+        teacher_forcing_start: fraction of the training steps with full teacher forcing.
+        teacher_forcing_end: fraction of the training steps at which teacher forcing reaches 0.
+        lr_factor: learning-rate multiplier on a validation-loss plateau.
+        lr_patience: epochs without improvement before the learning rate is decayed.
+        figure_samples: test videos shown in the figures.
+    """
+
+    monitor = "val_loss"
+
+    def __init__(
+        self,
+        preset: Preset | None = "arma",
+        hidden_channels: PositiveInt | None = None,
+        num_layers: PositiveInt | None = None,
+        block_size: PositiveInt | None = None,
+        layer: Layer | None = None,
+        kernel_size: PositiveInt | None = None,
+        dilation: PositiveInt | None = None,
+        ar_order: PositiveInt | None = None,
+        cell: Literal["lstm", "gru"] | None = None,
+        patch_size: PositiveInt | None = None,
+        non_local_layers: list[NonNegativeInt] | None = None,
+        future: PositiveInt = 10,
+        lr: PositiveFloat = 1e-3,
+        teacher_forcing_start: float = 0.05,
+        teacher_forcing_end: float = 0.675,
+        lr_factor: PositiveFloat = 0.5,
+        lr_patience: NonNegativeInt = 2,
+        figure_samples: PositiveInt = 2,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if not 0.0 <= teacher_forcing_start <= teacher_forcing_end <= 1.0:
+            raise ValueError(
+                "teacher_forcing_start and teacher_forcing_end should satisfy 0 <= start <= end "
+                f"<= 1, got {teacher_forcing_start} and {teacher_forcing_end}"
+            )
+        if not lr_factor < 1.0:
+            raise ValueError(f"lr_factor should be in (0, 1), got {lr_factor}")
+        explicit = {
+            "hidden_channels": hidden_channels, "num_layers": num_layers,
+            "block_size": block_size, "layer": layer, "kernel_size": kernel_size,
+            "dilation": dilation, "ar_order": ar_order, "cell": cell, "patch_size": patch_size,
+            "non_local_layers": non_local_layers,
+        }  # fmt: skip
+        args = {**(PRESETS[preset] if preset else {})}
+        args.update({k: v for k, v in explicit.items() if v is not None})
+        self.model = ConvLSTMNet(**args)
+        self.test_metrics = FrameMetrics(future)
+        self._per_frame: dict[str, dict[str, list[float]]] = {}
+
+    # ------------------------------------------------------------------ training
+    def teacher_forcing(self) -> float:
+        """Teacher-forcing probability at the current step (the scheduled-sampling schedule)."""
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        progress = self.global_step / total
+        start, end = self.hparams.teacher_forcing_start, self.hparams.teacher_forcing_end
+        if progress < start:
+            return 1.0
+        if progress >= end or end == start:
+            return 0.0
+        return 1.0 - (progress - start) / (end - start)
+
+    @staticmethod
+    def loss(preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """L1 + L2 (per-pixel means)."""
+        return F.l1_loss(preds, targets) + F.mse_loss(preds, targets)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``(N, T_in, C, H, W)`` -> the next ``future`` frames ``(N, T_out, C, H, W)``."""
+        return self.model(inputs, self.hparams.future)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
+        inputs, targets = batch
+        tf = self.teacher_forcing()
+        preds = self.model(inputs, self.hparams.future, targets=targets, teacher_forcing=tf)
+        loss = self.loss(preds, targets)
+        self.log("train_loss", loss, prog_bar=True)
+        self.log("teacher_forcing", tf)
+        self.log("lr", self.optimizers().param_groups[0]["lr"])
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        inputs, targets = batch
+        preds = self(inputs)
+        self.log("val_loss", self.loss(preds, targets), prog_bar=True, sync_dist=True)
+        self.log("val_mse", F.mse_loss(preds, targets), sync_dist=True)
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        inputs, targets = batch
+        self.test_metrics.update(self(inputs), targets)
+
+    def on_test_epoch_start(self) -> None:
+        self.test_metrics.reset()
+
+    def on_test_epoch_end(self) -> None:
+        values = self.test_metrics.compute()  # summed over ranks: exact under DDP
+        self._per_frame["model"] = {k: v.tolist() for k, v in values.items()}
+        for name, v in values.items():
+            self.log(f"test_{name}", v.mean().float(), sync_dist=True)  # same on every rank
+        self.test_metrics.reset()
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="min", factor=self.hparams.lr_factor, patience=self.hparams.lr_patience
+        )
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
+
+    # ------------------------------------------------------------------ framework hooks
+    def baselines(self, datamodule) -> dict[str, float]:
+        """Copy-last-frame and zeros on the whole test set (same metrics as the model)."""
+        loader = DataLoader(datamodule.test_set, batch_size=64, shuffle=False)
+        copy, zeros = FrameMetrics(self.hparams.future), FrameMetrics(self.hparams.future)
+        for inputs, targets in loader:
+            copy.update(inputs[:, -1:].expand_as(targets), targets)
+            zeros.update(torch.zeros_like(targets), targets)
+        out = {}
+        for name, metric in (("copy_last_frame", copy), ("zeros", zeros)):
+            values = metric.compute()
+            self._per_frame[name] = {k: v.tolist() for k, v in values.items()}
+            out.update({f"{name}_{k}": float(v.mean()) for k, v in values.items()})
+        return out
+
+    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+        from .figures import video_figures
+
+        return video_figures(self, datamodule, out_dir)
+
+    def summary_extras(self) -> dict[str, Any]:
+        return {
+            "per_frame": self._per_frame,
+            "metric_names": list(NAMES),
+            "model_config": self.model.to_config(),
+        }
