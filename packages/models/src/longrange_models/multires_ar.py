@@ -104,10 +104,18 @@ class MultiresAR(ConfigMixin, nn.Module):
         in_channels: ``C``, 1 or 3.
         seq_len: ``L = H·W``, the default sampling length; with ``kernel_size`` it sets the
             default tree depth ``ceil(log2((L − 1)/(K − 1) + 1))``.
-        channels, num_blocks: width ``D`` and number of blocks.
-        kernel_size, depth, tree_select, memory_size, init, method: MultiresConv arguments.
+        channels: width ``D``.
+        num_blocks: number of blocks.
+        kernel_size: ``K`` of every MultiresConv.
+        depth: tree depth ``J`` (default from ``seq_len``).
+        tree_select: ``"fading"`` or ``"uniform"``.
+        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
+        init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
         num_mixtures: logistic components ``M``.
-        dropout, norm, prenorm: see :class:`~longrange_models.multiresnet.MultiresBlock`.
+        dropout: channel dropout (see :class:`~longrange_models.multiresnet.MultiresBlock`).
+        norm: ``"layer"``, ``"batch"`` or ``"none"``.
+        prenorm: pre-norm blocks instead of the paper's post-norm.
+        method: the MultiresConv's forward path.
     """
 
     config_class: ClassVar[type] = MultiresARConfig

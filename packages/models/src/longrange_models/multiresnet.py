@@ -68,8 +68,13 @@ class MultiresBlock(nn.Module):
 
     Args:
         channels: ``C``.
-        kernel_size, depth, seq_len, tree_select, memory_size, init, method: the
-            :class:`multires_core.MultiresConv1d` arguments (``depth`` or ``seq_len`` needed).
+        kernel_size: ``K`` of the MultiresConv (:class:`multires_core.MultiresConv1d`).
+        depth: tree depth ``J``; default from ``seq_len`` (give one of them).
+        seq_len: the length the default depth ``ceil(log2((L − 1)/(K − 1) + 1))`` is for.
+        tree_select: ``"fading"`` or ``"uniform"``.
+        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
+        init: ``"xavier"`` or an orthogonal PyWavelets wavelet name for the filters.
+        method: the MultiresConv's forward path, ``"auto"``, ``"fft"`` or ``"tree"``.
         dropout: channel dropout after GELU and after GLU (Sec. 3.5).
         norm: ``"layer"`` (LayerNorm over channels at each position), ``"batch"``
             (BatchNorm1d) or ``"none"``.
@@ -276,10 +281,18 @@ class MultiresNet(ConfigMixin, nn.Module):
         num_classes: logits per sequence.
         in_channels: ``C_in`` of real inputs (1×1 convolution encoder); or
         num_tokens: vocabulary size of token inputs (embedding encoder). Give exactly one.
-        channels, num_blocks: width ``C`` and number of :class:`MultiresBlock`.
-        kernel_size, depth, seq_len, tree_select, memory_size, init, method: the MultiresConv
-            arguments; ``depth`` defaults to ``ceil(log2((seq_len − 1)/(K − 1) + 1))``.
-        dropout, norm, prenorm: see :class:`MultiresBlock` (pre-norm adds a final norm).
+        channels: width ``C``.
+        num_blocks: number of :class:`MultiresBlock`.
+        kernel_size: ``K`` of every MultiresConv.
+        depth: tree depth ``J``; default ``ceil(log2((seq_len − 1)/(K − 1) + 1))``.
+        seq_len: the length the default depth is for.
+        tree_select: ``"fading"`` or ``"uniform"``.
+        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
+        init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
+        dropout: channel dropout in every block (see :class:`MultiresBlock`).
+        norm: ``"layer"``, ``"batch"`` or ``"none"``.
+        prenorm: pre-norm blocks (then one more norm before the pooling).
+        method: the MultiresConv's forward path.
     """
 
     config_class: ClassVar[type] = MultiresNetConfig
