@@ -217,6 +217,8 @@ def test_bad_inputs_name_themselves():
     model.step(None, state)
     with pytest.raises(ValueError, match="x_prev should be given after the first step"):
         model.step(None, state)
+    with pytest.raises(ValueError, match=r"x_prev should be a Tensor\[N=1, C=1\], got \(1, 3\)"):
+        model.step(torch.zeros(1, 3, dtype=torch.long), state)
 
 
 def test_scaled_shift_matches_a_hand_built_input():

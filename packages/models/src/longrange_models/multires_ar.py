@@ -63,6 +63,7 @@ class ARState:
     position whose parameters the next :meth:`MultiresAR.step` returns."""
 
     blocks: list[StreamState]
+    batch: int
     t: int = 0
 
 
@@ -219,7 +220,7 @@ class MultiresAR(ConfigMixin, nn.Module):
     def init_state(self, batch: int) -> ARState:
         """Fresh streaming state for ``batch`` sequences (raises if the model cannot stream in
         its current mode, see :meth:`MultiresBlock.check_streamable`)."""
-        return ARState([block.init_state(batch) for block in self.blocks])
+        return ARState([block.init_state(batch) for block in self.blocks], batch)
 
     def step(self, x_prev: Tensor | None, state: ARState, path: str = "auto") -> Tensor:
         """Parameters ``Tensor[N, P]`` of position ``state.t``, given the value at ``t − 1``.
@@ -230,12 +231,14 @@ class MultiresAR(ConfigMixin, nn.Module):
             state: from :meth:`init_state`; advanced in place.
             path: the MultiresConv step path (:func:`multires_core.stream_step`).
         """
-        w = self.encoder.weight
-        n = state.blocks[0].levels.shape[1] if state.blocks else 1
+        w, c = self.encoder.weight, self.config.in_channels
         if x_prev is None:
             if state.t != 0:
                 raise ValueError(f"x_prev should be given after the first step, t={state.t}")
-            inp = w.new_zeros(n, self.config.in_channels)
+            inp = w.new_zeros(state.batch, c)
+        elif not isinstance(x_prev, Tensor) or x_prev.shape != (state.batch, c):
+            shape = tuple(x_prev.shape) if isinstance(x_prev, Tensor) else type(x_prev).__name__
+            raise ValueError(f"x_prev should be a Tensor[N={state.batch}, C={c}], got {shape}")
         else:
             inp = scale_values(x_prev, w.dtype)
         h = F.linear(inp, w[:, :, 0], self.encoder.bias)
