@@ -271,9 +271,9 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
     elif "--smoke" in argv or any(a.startswith("--smoke=") for a in argv):
         argv = ["--config", str(configs / "smoke.yaml"), *argv]
     try:
-        seeds = int(_flag(argv, "--seeds") or 1)
+        seeds = max(1, int(_flag(argv, "--seeds") or 1))
     except ValueError:
-        seeds = 1  # the parser reports the bad value
+        seeds = 1  # the parser reports the bad value (so does it for 0)
     defaults = [str(configs / "default.yaml")] if (configs / "default.yaml").is_file() else []
     kwargs: dict[str, Any] = {
         "app": app,
@@ -287,7 +287,7 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
     parent: Path | None = None
     try:
         for k in range(seeds):
-            args = [*argv, "--seed_everything", str(k)] if seeds > 1 else argv
+            args = [*argv, "--seed_everything", str(k)] if seeds > 1 else argv  # (--seeds 0: 1)
             cli = AppCLI(
                 module_cls,
                 datamodule_cls,

@@ -16,6 +16,7 @@ exactly once, so test metrics accumulated in torchmetrics states and summed over
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,15 +89,18 @@ class AppDataModule(pl.LightningDataModule):
             sampler = RandomSampler(dataset, generator=self._sampler_generator)
         else:
             sampler = SequentialSampler(dataset)
-        return StatefulDataLoader(
-            dataset,
-            batch_size=batch_size,
-            sampler=sampler,
-            drop_last=drop_last,
-            num_workers=self.num_workers,
-            generator=self._loader_generator,
-            persistent_workers=False,
-        )
+        with warnings.catch_warnings():
+            # torchdata 0.11 calls torch.set_vital, deprecated in torch 2.14 (nothing to act on)
+            warnings.filterwarnings("ignore", "'set_vital' is deprecated", UserWarning)
+            return StatefulDataLoader(
+                dataset,
+                batch_size=batch_size,
+                sampler=sampler,
+                drop_last=drop_last,
+                num_workers=self.num_workers,
+                generator=self._loader_generator,
+                persistent_workers=False,
+            )
 
     def state_dict(self) -> dict[str, Any]:
         """The two generators' states (saved in every checkpoint)."""

@@ -57,6 +57,9 @@ class VideoPredictionModule(AppModule):
         lr_factor: learning-rate multiplier on a validation-loss plateau.
         lr_patience: epochs without improvement before the learning rate is decayed.
         figure_samples: test videos shown in the figures.
+        output_bias: initial bias of the model's output convolution: the logit of the mean
+            pixel (Moving-MNIST: about 0.05, logit -2.9), so that the first steps are not spent
+            learning the black background; None keeps ConvLSTMNet's zero (sigmoid 0.5).
     """
 
     monitor = "val_loss"
@@ -81,6 +84,7 @@ class VideoPredictionModule(AppModule):
         lr_factor: PositiveFloat = 0.5,
         lr_patience: NonNegativeInt = 2,
         figure_samples: PositiveInt = 2,
+        output_bias: float | None = -2.9,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -100,6 +104,9 @@ class VideoPredictionModule(AppModule):
         args = {**(PRESETS[preset] if preset else {})}
         args.update({k: v for k, v in explicit.items() if v is not None})
         self.model = ConvLSTMNet(**args)
+        if output_bias is not None:
+            with torch.no_grad():
+                self.model.output.bias.fill_(output_bias)
         self.test_metrics = FrameMetrics(future)
         self._per_frame: dict[str, dict[str, list[float]]] = {}
 

@@ -1,0 +1,88 @@
+"""Checkpoint safety: a crafted pickle payload is refused before it can run; saves are atomic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from apps.framework import SafeCheckpointIO, UnsafeCheckpointError, load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Payload:
+    """Unpickling this object runs ``exec`` that writes a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
+
+
+def _crafted(path: Path, marker: Path) -> Path:
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "evil": _Payload(marker)}, path)
+    return path
+
+
+def test_load_checkpoint_refuses_a_pickle_payload_without_running_it(tmp_path):
+    marker = tmp_path / "marker"
+    ckpt = _crafted(tmp_path / "evil.ckpt", marker)
+    with pytest.raises(UnsafeCheckpointError, match=r"builtins\.exec") as err:
+        load_checkpoint(ckpt)
+    assert "could run arbitrary code" in str(err.value)
+    with pytest.raises(UnsafeCheckpointError):
+        SafeCheckpointIO().load_checkpoint(ckpt)
+    assert not marker.exists()
+
+
+def test_weights_only_false_is_refused_and_env_override_does_not_apply(tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    ckpt = _crafted(tmp_path / "evil.ckpt", marker)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(UnsafeCheckpointError, match="weights_only=False"):
+        SafeCheckpointIO().load_checkpoint(ckpt, weights_only=False)
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint(ckpt)
+    assert not marker.exists()
+
+
+def test_plain_checkpoints_round_trip_through_the_atomic_save(tmp_path):
+    state = {"state_dict": {"w": torch.arange(3.0)}, "epoch": 2, "hp": {"lr": 0.1, "x": None}}
+    path = tmp_path / "sub" / "last.ckpt"
+    SafeCheckpointIO().save_checkpoint(state, path)
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]  # no temporary left
+    loaded = load_checkpoint(path)
+    torch.testing.assert_close(loaded["state_dict"]["w"], torch.arange(3.0))
+    assert loaded["hp"] == {"lr": 0.1, "x": None}
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_checkpoint(tmp_path / "missing.ckpt")
+
+
+def test_resume_from_a_crafted_checkpoint_is_refused_by_the_app(tmp_path):
+    marker = tmp_path / "marker"
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.yaml").write_text(
+        "smoke: true\ndata:\n  data_dir: " + str(tmp_path / "data") + "\n"
+        "trainer:\n  accelerator: cpu\n  max_epochs: 1\n"
+    )
+    _crafted(run / "checkpoints" / "last.ckpt", marker)
+    proc = subprocess.run(
+        [sys.executable, "-m", "apps.video_prediction", "--resume", str(run)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "refusing to load checkpoint" in proc.stderr
+    assert "builtins.exec" in proc.stderr
+    assert not marker.exists()
+    assert not (run / "summary.json").exists()
