@@ -15,6 +15,8 @@ result is exact when each sample is seen by exactly one rank.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 from torchmetrics import Metric
@@ -70,12 +72,14 @@ class FrameMetrics(Metric):
 
     Args:
         frames: ``T``, predicted frames per sample.
+        **kwargs: torchmetrics ``Metric`` options (``sync_on_compute=False`` for one process's
+            own evaluation inside a distributed run).
     """
 
     full_state_update = False
 
-    def __init__(self, frames: int) -> None:
-        super().__init__()
+    def __init__(self, frames: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
             raise ValueError(f"frames should be a positive int, got {frames!r}")
         self.frames = frames

@@ -172,7 +172,8 @@ class VideoPredictionModule(AppModule):
     def baselines(self, datamodule) -> dict[str, float]:
         """Copy-last-frame and zeros on the whole test set (same metrics as the model)."""
         loader = DataLoader(datamodule.test_set, batch_size=64, shuffle=False)
-        copy, zeros = FrameMetrics(self.hparams.future), FrameMetrics(self.hparams.future)
+        # rank 0 alone, over the whole test set: no sync with the other ranks
+        copy, zeros = (FrameMetrics(self.hparams.future, sync_on_compute=False) for _ in "ab")
         for inputs, targets in loader:
             copy.update(inputs[:, -1:].expand_as(targets), targets)
             zeros.update(torch.zeros_like(targets), targets)
