@@ -47,7 +47,7 @@ class ISICDataModule(AppDataModule):
         augment: random flips and a mild resized crop of the training images (jointly with the
             masks).
         fractions: train/val/test fractions of the split drawn once per folder
-            (``root/longrange_split.json``).
+            (``root/longrange_split.json``, or under ``cache_dir`` for a read-only ``root``).
         num_images: images generated when ``root`` is ``None``.
         generated_size: ``[H, W]`` of the generated images (before resizing to ``size``).
         cache_dir: where the generated folder is written.
@@ -106,8 +106,20 @@ class ISICDataModule(AppDataModule):
             f"the ISIC-2018 Task 1 data under {self.data_root} ({err})", _HOW_TO_GET, _OFFLINE
         )
 
+    @property
+    def split_file(self) -> Path:
+        """Where the train/val/test split is kept: in the data folder, or under ``cache_dir``
+        when that folder is read-only."""
+        root = self.data_root
+        if self.root is None or not root.is_dir() or os.access(root, os.W_OK):
+            return root / "longrange_split.json"
+        name = "".join(c if c.isalnum() else "_" for c in str(root.resolve()))
+        return Path(self.cache_dir) / f"isic_split{name}.json"
+
     def _dataset(self, split: str, augment: bool) -> ISIC2018:
         try:
+            split_file = self.split_file
+            split_file.parent.mkdir(parents=True, exist_ok=True)
             return ISIC2018(
                 self.data_root,
                 split=split,
@@ -115,6 +127,7 @@ class ISICDataModule(AppDataModule):
                 augment=augment,
                 fractions=self.fractions,
                 seed=self.data_seed,
+                split_file=split_file,
             )
         except (MissingDataError, CorruptDataError) as err:
             raise self._not_found(err) from err
