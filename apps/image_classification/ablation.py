@@ -64,8 +64,12 @@ def run_ablation(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, Any]] = {}
     for reparam in REPARAMS:
         args = [*presets, *argv, "--model.reparam", reparam, "--out", str(root / reparam)]
-        status = app_main("image_classification", ClassificationModule,
-                          ClassificationDataModule, argv=args)  # fmt: skip
+        saved, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when both are given
+        try:
+            status = app_main("image_classification", ClassificationModule,
+                              ClassificationDataModule, argv=args)  # fmt: skip
+        finally:
+            sys.argv = saved
         if status != 0:
             return status
         summaries = sorted((root / reparam).glob("image_classification/*/summary.json"))
