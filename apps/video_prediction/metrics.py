@@ -25,10 +25,13 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
-__all__ = ["NAMES", "FrameMetrics", "frame_metrics"]
+__all__ = ["NAMES", "PSNR_CAP", "FrameMetrics", "frame_metrics"]
 
 #: Metric names, in the order of the summary.
 NAMES = ("mse", "mae", "psnr", "ssim")
+#: PSNR of a frame predicted exactly (MSE 0, e.g. copy-last-frame on a still frame), in dB,
+#: instead of +inf, so that averages stay finite.
+PSNR_CAP = 100.0
 _SSIM_BORDER = 5  # (11 - 1) / 2: pixels whose Gaussian window leaves the frame
 
 
@@ -62,7 +65,7 @@ def frame_metrics(preds: Tensor, target: Tensor) -> dict[str, Tensor]:
     return {
         "mse": diff.pow(2).mean(dim=(2, 3, 4)),
         "mae": diff.abs().mean(dim=(2, 3, 4)),
-        "psnr": psnr.reshape(n, t),
+        "psnr": psnr.reshape(n, t).clamp(max=PSNR_CAP),
         "ssim": ssim.reshape(n, t),
     }
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
+from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
@@ -52,6 +52,7 @@ class VideoPredictionModule(AppModule):
         non_local_layers: 0-based cells followed by a non-local block (overrides the preset).
         future: frames to predict (10).
         lr: Adam learning rate.
+        l1_weight: weight of the L1 term of the loss ``l1_weight · L1 + L2`` (the papers: 1).
         teacher_forcing_start: fraction of the training steps with full teacher forcing.
         teacher_forcing_end: fraction of the training steps at which teacher forcing reaches 0.
         lr_factor: learning-rate multiplier on a validation-loss plateau.
@@ -79,6 +80,7 @@ class VideoPredictionModule(AppModule):
         non_local_layers: list[NonNegativeInt] | None = None,
         future: PositiveInt = 10,
         lr: PositiveFloat = 1e-3,
+        l1_weight: NonNegativeFloat = 1.0,
         teacher_forcing_start: float = 0.05,
         teacher_forcing_end: float = 0.675,
         lr_factor: PositiveFloat = 0.5,
@@ -122,10 +124,12 @@ class VideoPredictionModule(AppModule):
             return 0.0
         return 1.0 - (progress - start) / (end - start)
 
-    @staticmethod
-    def loss(preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """L1 + L2 (per-pixel means)."""
-        return F.l1_loss(preds, targets) + F.mse_loss(preds, targets)
+    def loss(self, preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """``l1_weight`` · L1 + L2 (per-pixel means; the papers: L1 + L2)."""
+        l2 = F.mse_loss(preds, targets)
+        if self.hparams.l1_weight == 0:
+            return l2
+        return self.hparams.l1_weight * F.l1_loss(preds, targets) + l2
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """``(N, T_in, C, H, W)`` -> the next ``future`` frames ``(N, T_out, C, H, W)``."""

@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from apps.video_prediction.metrics import FrameMetrics, frame_metrics
+from apps.video_prediction.metrics import PSNR_CAP, FrameMetrics, frame_metrics
 
 
 def _frames(seed: int, shape=(2, 3, 1, 32, 32)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,6 +50,9 @@ def test_psnr_and_ssim_clip_predictions_to_the_data_range():
     got = frame_metrics(preds, target)
     assert got["psnr"].item() == pytest.approx(10 * np.log10(4.0))
     assert got["mse"].item() == pytest.approx(1.2**2)  # MSE/MAE on the raw prediction
+    exact = frame_metrics(target, target)  # MSE 0: PSNR capped, not +inf
+    assert exact["psnr"].item() == PSNR_CAP
+    assert exact["ssim"].item() == pytest.approx(1.0)
 
 
 def test_frame_metrics_accumulate_to_the_one_shot_mean_and_frame_sums():
