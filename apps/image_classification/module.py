@@ -112,11 +112,6 @@ class ClassificationModule(AppModule):
             ar_order=ar_order,
             **arma,
         )
-        for m in self.net.modules():
-            # without BatchNorm an in-place ReLU would overwrite the ARMA output its backward
-            # saved (longrange_models VGG11 uses ReLU(inplace=True))
-            if isinstance(m, torch.nn.ReLU):
-                m.inplace = False
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.first_nonfinite_step: int | None = None

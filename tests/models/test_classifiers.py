@@ -216,3 +216,16 @@ def test_bad_inputs(name, shape, words):
         model(torch.randn(*shape))
     for w in words:
         assert w in str(err.value)
+
+
+def test_vgg_without_batch_norm_trains_with_arma():
+    """An in-place ReLU right after an ARMA layer would overwrite the output its backward saved."""
+    import torch
+
+    from longrange_models import VGG11
+
+    net = VGG11(num_classes=3, in_channels=1, layer="arma", width=2, batch_norm=False)
+    net(torch.randn(2, 1, 32, 32)).sum().backward()  # raised with ReLU(inplace=True)
+    first = next(m for m in net.modules() if hasattr(m, "ar_weight"))
+    assert first.ar_weight.grad is not None
+    assert torch.isfinite(first.ar_weight.grad).all()

@@ -176,12 +176,12 @@ class VGG11(ConfigMixin, nn.Module):
             layers.append(make_conv2d(in_channels=c, out_channels=out, **conv))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(out))
-            layers.append(nn.ReLU(inplace=True))
+            layers.append(nn.ReLU())
             c = out
         self.features = nn.Sequential(*layers)
         head: list[nn.Module] = []
         for h in hidden:
-            head += [nn.Dropout(dropout), nn.Linear(c, h), nn.ReLU(inplace=True)]
+            head += [nn.Dropout(dropout), nn.Linear(c, h), nn.ReLU()]
             c = h
         self.classifier = nn.Sequential(*head, nn.Linear(c, num_classes))
 

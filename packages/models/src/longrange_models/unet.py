@@ -106,7 +106,7 @@ class _DoubleConv(nn.Sequential):
             layers.append(make_conv2d(in_channels=a, out_channels=b, **conv))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(b))
-            layers.append(nn.ReLU(inplace=True))
+            layers.append(nn.ReLU())
         super().__init__(*layers)
 
 
@@ -131,7 +131,7 @@ class _Up(nn.Sequential):
         ]
         if batch_norm:
             layers.append(nn.BatchNorm2d(c_out))
-        layers.append(nn.ReLU(inplace=True))
+        layers.append(nn.ReLU())
         super().__init__(*layers)
 
 
