@@ -100,3 +100,21 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run):
     assert metrics
     assert {k: b[k] for k in metrics} == {k: a[k] for k in metrics}
     assert b["per_frame"] == a["per_frame"]
+
+
+def test_seeds_repeat_the_run_and_report_mean_and_std(tmp_path):
+    out = tmp_path / "runs"
+    proc = subprocess.run(
+        [*_args(tmp_path, out), "--seeds", "2", "--trainer.max_epochs", "1"],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = _run_dirs(out)
+    per_seed = [json.loads((run / f"seed_{k}" / "summary.json").read_text()) for k in (0, 1)]
+    assert [s["seed"] for s in per_seed] == [0, 1]
+    top = json.loads((run / "summary.json").read_text())
+    values = [s["test_mse"] for s in per_seed]
+    assert values[0] != values[1]
+    assert top["seeds"] == 2
+    assert top["test_mse"] == pytest.approx((values[0] + values[1]) / 2, rel=1e-12)
+    assert top["test_mse_std"] == pytest.approx(abs(values[0] - values[1]) / math.sqrt(2))
