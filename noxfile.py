@@ -78,7 +78,7 @@ for _folder, _dist in PACKAGES.items():
 
 @nox.session(python=PYTHON)
 def apps(session: nox.Session) -> None:
-    """Smoke-test every app (`--quick`) in the whole workspace: runs tests/apps."""
+    """Apps in the whole workspace: every `--smoke` run, resume, safety, torchrun, benchmarks."""
     _sync(session, "--all-packages", "--all-extras", "--group", "test")
     _pytest(session, "tests/apps", "-m", "not gpu")
 

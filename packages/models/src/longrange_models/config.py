@@ -71,6 +71,5 @@ class ConfigMixin:
     def to_config(self) -> dict[str, Any]:
         """The constructor's arguments as a JSON-safe dict (tuples become lists)."""
         return {
-            f.name: _jsonable(getattr(self.config, f.name))
-            for f in dataclasses.fields(self.config)
+            f.name: _jsonable(getattr(self.config, f.name)) for f in dataclasses.fields(self.config)
         }
