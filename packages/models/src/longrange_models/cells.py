@@ -21,19 +21,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ._checks import positive_int
 from .factory import check_layer_kind, make_conv2d
 
 __all__ = ["ConvGRUCell", "ConvLSTMCell"]
 
 State = tuple[Tensor, ...]
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} should be >= 1, got {value}")
-    return value
 
 
 class _ConvCell(nn.Module):
@@ -46,8 +39,8 @@ class _ConvCell(nn.Module):
         self, in_channels: int, hidden_channels: int, layer: str, kernel_size: int
     ) -> None:
         super().__init__()
-        self.in_channels = _positive("in_channels", in_channels)
-        self.hidden_channels = _positive("hidden_channels", hidden_channels)
+        self.in_channels = positive_int("in_channels", in_channels)
+        self.hidden_channels = positive_int("hidden_channels", hidden_channels)
         self.layer = check_layer_kind(layer)
         self.kernel_size = kernel_size
 
@@ -62,10 +55,10 @@ class _ConvCell(nn.Module):
 
         ``device``/``dtype`` default to those of the cell's weights.
         """
-        _positive("batch", batch)
+        positive_int("batch", batch)
         if len(tuple(size)) != 2:
             raise ValueError(f"size should be (H, W), got {size!r}")
-        h, w = (_positive("size", int(s)) for s in size)
+        h, w = (positive_int("size", int(s)) for s in size)
         weight = self.gates.weight
         shape = (batch, self.hidden_channels, h, w)
         return tuple(

@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from arma_core import ARMA2d
 
+from ._checks import positive_int
 from .config import ConfigMixin
 from .factory import check_layer_kind, is_arma, make_conv2d
 from .unet import arma_kwargs
@@ -38,14 +39,6 @@ __all__ = ["VGG11", "ResNet18", "ResNet18Config", "VGG11Config"]
 
 #: VGG-11's features in units of ``width`` ("M" = 2×2 max-pool).
 VGG11_PLAN: tuple[int | str, ...] = (1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M")
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} should be >= 1, got {value}")
-    return value
 
 
 def _conv(m: nn.Conv2d, x: Tensor) -> Tensor:
@@ -139,9 +132,9 @@ class VGG11(ConfigMixin, nn.Module):
     ) -> None:
         super().__init__()
         for name, v in (("num_classes", num_classes), ("in_channels", in_channels)):
-            _positive(name, v)
-        _positive("width", width)
-        hidden = tuple(_positive("hidden", h) for h in hidden)
+            positive_int(name, v)
+        positive_int("width", width)
+        hidden = tuple(positive_int("hidden", h) for h in hidden)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
@@ -278,8 +271,8 @@ class ResNet18(ConfigMixin, nn.Module):
     ) -> None:
         super().__init__()
         for name, v in (("num_classes", num_classes), ("in_channels", in_channels)):
-            _positive(name, v)
-        _positive("width", width)
+            positive_int(name, v)
+        positive_int("width", width)
         ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
         self._store_config(
             num_classes=num_classes,

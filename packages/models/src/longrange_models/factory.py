@@ -14,6 +14,8 @@ from torch import nn
 
 from arma_core import ARMA2d
 
+from ._checks import positive_int
+
 __all__ = ["LAYER_KINDS", "check_layer_kind", "is_arma", "make_conv2d"]
 
 #: The valid layer kinds, in the papers' order.
@@ -32,14 +34,6 @@ def check_layer_kind(layer: str) -> str:
 def is_arma(layer: str) -> bool:
     """Whether a layer kind has an AR part (``"arma"``, ``"dilated-arma"``)."""
     return check_layer_kind(layer) in ("arma", "dilated-arma")
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} should be >= 1, got {value}")
-    return value
 
 
 def make_conv2d(
@@ -85,10 +79,10 @@ def make_conv2d(
         ("stride", stride),
         ("groups", groups),
     ):
-        _positive_int(name, v)
+        positive_int(name, v)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size should be odd (for 'same' padding), got {kernel_size}")
-    dilation = _DEFAULT_DILATION[layer] if dilation is None else _positive_int("dilation", dilation)
+    dilation = _DEFAULT_DILATION[layer] if dilation is None else positive_int("dilation", dilation)
     unknown = set(arma_options) - set(_ARMA_OPTIONS)
     if unknown:
         raise TypeError(f"unknown ARMA options {sorted(unknown)}; valid: {list(_ARMA_OPTIONS)}")

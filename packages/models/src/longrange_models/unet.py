@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from ._checks import positive_int
 from .config import ConfigMixin
 from .factory import check_layer_kind, is_arma, make_conv2d
 from .non_local import NonLocal2d
@@ -61,14 +62,6 @@ class UNetConfig:
     reparam: str = "stable"
     ar_eps: float | None = None
     method: str = "auto"
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} should be >= 1, got {value}")
-    return value
 
 
 def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
@@ -193,7 +186,7 @@ class UNet(ConfigMixin, nn.Module):
             ("width", width),
             ("depth", depth),
         ):
-            _positive(name, v)
+            positive_int(name, v)
         check_layer_kind(layer)
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample should be one of {UPSAMPLE_MODES}, got {upsample!r}")
