@@ -16,7 +16,7 @@ from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
 from .config import ConfigMixin, count_parameters
 from .convlstm_net import CELLS, ConvLSTMNet, ConvLSTMNetConfig
 from .convlstm_net import PRESETS as CONVLSTM_PRESETS
-from .factory import LAYER_KINDS, check_layer_kind, is_arma, make_conv2d
+from .factory import ARMA_DEFAULTS, LAYER_KINDS, arma_kwargs, check_layer_kind, is_arma, make_conv2d
 from .logistic_mixture import (
     LogisticMixtureHead,
     bits_per_dim,
@@ -32,6 +32,7 @@ from .non_local import NonLocal2d
 from .unet import UNET_PRESETS, UNet, UNetConfig
 
 __all__ = [
+    "ARMA_DEFAULTS",
     "AR_PRESETS",
     "CELLS",
     "CONVLSTM_PRESETS",
@@ -57,6 +58,7 @@ __all__ = [
     "UNet",
     "UNetConfig",
     "VGG11Config",
+    "arma_kwargs",
     "bits_per_dim",
     "check_layer_kind",
     "count_parameters",

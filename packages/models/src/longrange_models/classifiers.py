@@ -32,8 +32,7 @@ from arma_core import ARMA2d
 
 from ._checks import positive_int
 from .config import ConfigMixin
-from .factory import check_layer_kind, is_arma, make_conv2d
-from .unet import arma_kwargs
+from .factory import arma_kwargs, check_layer_kind, is_arma, make_conv2d
 
 __all__ = ["VGG11", "ResNet18", "ResNet18Config", "VGG11Config"]
 

@@ -27,7 +27,7 @@ from torch.nn import functional as F
 
 from .cells import ConvGRUCell, ConvLSTMCell
 from .config import ConfigMixin
-from .factory import check_layer_kind, is_arma
+from .factory import ARMA_DEFAULTS, check_layer_kind, is_arma
 from .non_local import NonLocal2d
 
 __all__ = ["CELLS", "PRESETS", "ConvLSTMNet", "ConvLSTMNetConfig"]
@@ -35,13 +35,6 @@ __all__ = ["CELLS", "PRESETS", "ConvLSTMNet", "ConvLSTMNetConfig"]
 #: Recurrent cell kinds.
 CELLS: dict[str, type[nn.Module]] = {"lstm": ConvLSTMCell, "gru": ConvGRUCell}
 _ACTIVATIONS = ("sigmoid", "none")
-_ARMA_DEFAULTS: dict[str, Any] = {
-    "ar_init": 0.0,
-    "boundary": "circular",
-    "reparam": "stable",
-    "ar_eps": 1e-2,
-    "method": "auto",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,7 +185,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         }
         if not is_arma(layer):
             for name, v in arma.items():
-                if v != _ARMA_DEFAULTS[name]:
+                if v != ARMA_DEFAULTS[name]:
                     raise ValueError(f"{name}={v!r} needs an ARMA layer kind, got layer={layer!r}")
             arma = {}
         self._store_config(

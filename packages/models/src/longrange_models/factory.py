@@ -13,15 +13,31 @@ from typing import Any
 from torch import nn
 
 from arma_core import ARMA2d
+from arma_stability import DEFAULT_EPS
 
 from ._checks import positive_int
 
-__all__ = ["LAYER_KINDS", "check_layer_kind", "is_arma", "make_conv2d"]
+__all__ = [
+    "ARMA_DEFAULTS",
+    "LAYER_KINDS",
+    "arma_kwargs",
+    "check_layer_kind",
+    "is_arma",
+    "make_conv2d",
+]
 
 #: The valid layer kinds, in the papers' order.
 LAYER_KINDS: tuple[str, ...] = ("conv", "dilated", "arma", "dilated-arma")
 _DEFAULT_DILATION = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
-_ARMA_OPTIONS = ("ar_init", "boundary", "reparam", "ar_eps", "method")
+#: The ARMA options a model passes through, at :class:`arma_core.ARMA2d`'s defaults.
+ARMA_DEFAULTS: dict[str, Any] = {
+    "ar_init": 0.0,
+    "boundary": "circular",
+    "reparam": "stable",
+    "ar_eps": DEFAULT_EPS,
+    "method": "auto",
+}
+_ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
 
 
 def check_layer_kind(layer: str) -> str:
@@ -101,3 +117,22 @@ def make_conv2d(
     if arma_options:
         raise TypeError(f"ARMA options {sorted(arma_options)} given for layer={layer!r}")
     return nn.Conv2d(in_channels, out_channels, kernel_size, **conv_args)
+
+
+def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
+    """:func:`make_conv2d` keyword arguments for ``layer``: the ARMA options only for ARMA kinds.
+
+    Options left at their defaults (:data:`ARMA_DEFAULTS`; ``None`` also means the default) are
+    dropped, so a plain kind builds; a changed option with a plain kind is passed on and
+    :func:`make_conv2d` rejects it. A list ``ar_init`` (from JSON) becomes the pair
+    ``(a_left, a_right)``.
+    """
+    out: dict[str, Any] = {"ar_order": ar_order}
+    for name, value in options.items():
+        if isinstance(value, list):
+            value = tuple(value)
+        if name not in ARMA_DEFAULTS:
+            raise TypeError(f"unknown ARMA option {name!r}; valid: {sorted(ARMA_DEFAULTS)}")
+        if value is not None and (is_arma(layer) or value != ARMA_DEFAULTS[name]):
+            out[name] = value
+    return out

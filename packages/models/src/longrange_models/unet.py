@@ -25,10 +25,10 @@ from torch import Tensor, nn
 
 from ._checks import positive_int
 from .config import ConfigMixin
-from .factory import check_layer_kind, is_arma, make_conv2d
+from .factory import arma_kwargs, check_layer_kind, is_arma, make_conv2d
 from .non_local import NonLocal2d
 
-__all__ = ["UNET_PRESETS", "UNet", "UNetConfig", "arma_kwargs"]
+__all__ = ["UNET_PRESETS", "UNet", "UNetConfig"]
 
 UPSAMPLE_MODES: tuple[str, ...] = ("nearest", "bilinear", "transposed")
 
@@ -62,32 +62,6 @@ class UNetConfig:
     reparam: str = "stable"
     ar_eps: float | None = None
     method: str = "auto"
-
-
-def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
-    """``make_conv2d`` keyword arguments for ``layer``: the ARMA options only for ARMA kinds.
-
-    Options left at their defaults (``ar_init=0.0, boundary="circular", reparam="stable",
-    ar_eps=None, method="auto"``) are dropped, so a plain kind builds; a changed option with a
-    plain kind is passed on and ``make_conv2d`` rejects it. A list ``ar_init`` (from JSON) becomes
-    the pair ``(a_left, a_right)``.
-    """
-    defaults = {
-        "ar_init": 0.0,
-        "boundary": "circular",
-        "reparam": "stable",
-        "ar_eps": None,
-        "method": "auto",
-    }
-    out: dict[str, Any] = {"ar_order": ar_order}
-    for name, value in options.items():
-        if isinstance(value, list):
-            value = tuple(value)
-        if name not in defaults:
-            raise TypeError(f"unknown ARMA option {name!r}; valid: {sorted(defaults)}")
-        if value is not None and (is_arma(layer) or value != defaults[name]):
-            out[name] = value
-    return out
 
 
 class _DoubleConv(nn.Sequential):
