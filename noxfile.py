@@ -26,11 +26,11 @@ nox.options.sessions = [
 PYTHON = "3.11"
 #: Optional extras each package's tests exercise (the bundled offline digits, the numba kernel).
 EXTRAS = {"datasets": ("--extra", "offline"), "multires-core": ("--extra", "fast")}
-#: tests/<folder> -> distribution name (folder name of packages/<folder>).
+#: tests/<folder> (= packages/<folder>) -> distribution name (every one prefixed `longrange-`).
 PACKAGES = {
-    "arma-stability": "arma-stability",
-    "arma-core": "arma-core",
-    "multires-core": "multires-core",
+    "arma-stability": "longrange-arma-stability",
+    "arma-core": "longrange-arma-core",
+    "multires-core": "longrange-multires-core",
     "datasets": "longrange-datasets",
     "models": "longrange-models",
 }
