@@ -19,6 +19,7 @@ nox.options.sessions = [
     "tests-datasets",
     "tests-models",
     "apps",
+    "packaging",
     "docs",
     "lint",
 ]
@@ -59,8 +60,8 @@ def _sync(session: nox.Session, *args: str) -> None:
     )
 
 
-def _pytest(session: nox.Session, *args: str) -> None:
-    session.run("python", "-m", "pytest", *args, *session.posargs)
+def _pytest(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
+    session.run("python", "-m", "pytest", *args, *session.posargs, env=env)
 
 
 for _folder, _dist in PACKAGES.items():
@@ -81,6 +82,14 @@ def apps(session: nox.Session) -> None:
     """Apps in the whole workspace: every `--smoke` run, resume, safety, torchrun, benchmarks."""
     _sync(session, "--all-packages", "--all-extras", "--group", "test")
     _pytest(session, "tests/apps", "-m", "not gpu")
+
+
+@nox.session(python=PYTHON)
+def packaging(session: nox.Session) -> None:
+    """Build wheels with `uv build`; a fresh venv with ONLY longrange-arma-core (and the wheel it
+    needs), or ONLY longrange-multires-core, works and brings none of the apps' stack along."""
+    _sync(session, "--only-group", "test")
+    _pytest(session, "tests/packaging", env={"LONGRANGE_UV": _uv()})
 
 
 @nox.session(python=PYTHON)
