@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from longrange_datasets import PTBXL, TASKS, load_ptbxl, write_synthetic_ptbxl
-from longrange_datasets.errors import CorruptDataError, MissingDataError
+from longrange_datasets import LEADS, PTBXL, TASKS, load_ptbxl, write_synthetic_ptbxl
+from longrange_datasets.errors import CorruptDataError, HeaderMismatchError, MissingDataError
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +115,168 @@ def test_writer_is_deterministic_by_seed(tmp_path):
     assert (a / "ptbxl_database.csv").read_text() != (c / "ptbxl_database.csv").read_text()
 
 
-def test_cache_is_written_and_reused(root):
+def _tree(folder):
+    """Every path under ``folder`` with its size and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_cache_is_written_outside_the_root_and_reused(root, private_cache, monkeypatch):
+    before = _tree(root)
     first = load_ptbxl(root, "form", 100, cache=True)
-    assert (root / ".longrange_cache" / "ptbxl_100hz.npz").is_file()
+    assert _tree(root) == before  # nothing written beside the data
+    entries = list((private_cache / "ptbxl").glob("*.npz"))
+    assert len(entries) == 1
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the records were read again")
+
+    monkeypatch.setattr("longrange_datasets.ptbxl._read_signal", no_reading)
     again = load_ptbxl(root, "form", 100, cache=True)
     np.testing.assert_array_equal(first["signals"], again["signals"])
+    other_task = load_ptbxl(root, "rhythm", 100, cache=True)  # one entry serves every task
+    assert other_task["signals"].shape[0] == len(other_task["ecg_ids"])
+    monkeypatch.undo()
+    explicit = private_cache.parent / "elsewhere"
+    load_ptbxl(root, "form", 100, cache_dir=explicit)  # the argument beats LONGRANGE_CACHE
+    assert len(list((explicit / "ptbxl").glob("*.npz"))) == 1
+
+
+def _raw(root):
+    """Signals straight from wfdb, by ecg_id, independent of the loader."""
+    import wfdb
+
+    return {
+        int(r["ecg_id"]): wfdb.rdsamp(str(root / r["filename_lr"]))[0].T for r in _database(root)
+    }
+
+
+def test_rewritten_records_invalidate_the_cache(tmp_path):
+    folder = tmp_path / "data"
+    write_synthetic_ptbxl(folder, num_records=10, seed=0)
+    old = load_ptbxl(folder, "all", 100)
+    write_synthetic_ptbxl(folder, num_records=10, seed=1)  # same files, new signals
+    new = load_ptbxl(folder, "all", 100)
+    raw = _raw(folder)
+    for ecg_id, signal in zip(new["ecg_ids"], new["signals"], strict=True):
+        np.testing.assert_allclose(signal, raw[int(ecg_id)], atol=1e-6)
+    assert np.abs(new["signals"] - old["signals"][: len(new["signals"])]).max() > 0.1
+
+
+def test_a_read_only_root_loads_and_is_left_untouched(tmp_path, private_cache):
+    folder = write_synthetic_ptbxl(tmp_path / "ro", num_records=10, seed=2)
+    paths = [folder, *folder.rglob("*")]
+    before = _tree(folder)
+    for p in paths:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        for _ in range(2):  # builds the entry, then reads it
+            data = load_ptbxl(folder, "all", 100)
+            train = PTBXL(folder, "train", "all")
+        assert _tree(folder) == before
+    finally:
+        for p in paths:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    raw = _raw(folder)
+    for ecg_id, signal in zip(data["ecg_ids"], data["signals"], strict=True):
+        np.testing.assert_allclose(signal, raw[int(ecg_id)], atol=1e-6)
+    assert len(train) == 8
+    assert len(list((private_cache / "ptbxl").glob("*.npz"))) == 1
+
+
+def test_a_truncated_cache_entry_is_rebuilt(tmp_path, private_cache):
+    folder = write_synthetic_ptbxl(tmp_path / "d", num_records=10, seed=3)
+    load_ptbxl(folder, "all", 100)
+    (entry,) = (private_cache / "ptbxl").glob("*.npz")
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 3])
+    loaded = load_ptbxl(folder, "all", 100)
+    raw = _raw(folder)
+    for ecg_id, signal in zip(loaded["ecg_ids"], loaded["signals"], strict=True):
+        np.testing.assert_allclose(signal, raw[int(ecg_id)], atol=1e-6)
+    with np.load(entry) as stored:  # rewritten whole
+        assert stored["signals"].shape == (10, 12, 1000)
+
+
+@pytest.mark.parametrize("fingerprint", ["stat", "content"])
+def test_both_fingerprints_key_the_entry(tmp_path, fingerprint):
+    folder = write_synthetic_ptbxl(tmp_path / "f", num_records=10, seed=4)
+    load_ptbxl(folder, "all", 100, fingerprint=fingerprint)
+    rel = _database(folder)[0]["filename_lr"]
+    import wfdb
+
+    raw, _ = wfdb.rdsamp(str(folder / rel))
+    base = folder / rel
+    wfdb.wrsamp(
+        base.name,
+        fs=100,
+        units=["mV"] * 12,
+        sig_name=list(LEADS),
+        p_signal=raw[::-1].copy(),  # time-reversed: same size, other bytes
+        fmt=["16"] * 12,
+        write_dir=str(base.parent),
+    )
+    data = load_ptbxl(folder, "all", 100, fingerprint=fingerprint)
+    np.testing.assert_allclose(data["signals"][0], raw[::-1].T, atol=1e-6)
+    with pytest.raises(ValueError, match="fingerprint should be one of"):
+        load_ptbxl(folder, "all", 100, fingerprint="mtime")
+
+
+def _rewrite_first_record(folder, **changes):
+    import wfdb
+
+    rel = _database(folder)[0]["filename_lr"]
+    base = folder / rel
+    raw, _ = wfdb.rdsamp(str(base))
+    spec = {
+        "fs": 100,
+        "units": ["mV"] * 12,
+        "sig_name": list(LEADS),
+        "p_signal": raw,
+        "fmt": ["16"] * 12,
+    }
+    spec.update(changes)
+    wfdb.wrsamp(base.name, write_dir=str(base.parent), **spec)
+    return base.name
+
+
+SWAPPED = ["II", "I", *LEADS[2:]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected", "found"),
+    [
+        ({"sig_name": SWAPPED}, "sig_name", list(LEADS), SWAPPED),
+        ({"units": ["uV"] * 12}, "units", ["mV"] * 12, ["uV"] * 12),
+        ({"fs": 500, "p_signal": np.zeros((5000, 12))}, "fs", 100, 500),
+        ({"p_signal": np.zeros((900, 12))}, "sig_len", 1000, 900),
+    ],
+    ids=["swapped-leads", "microvolts", "500-hz", "9-seconds"],
+)
+@pytest.mark.parametrize("cache", [False, True])
+def test_headers_that_disagree_are_refused_with_the_record_named(
+    tmp_path, change, field, expected, found, cache
+):
+    folder = write_synthetic_ptbxl(tmp_path / "h", num_records=10, seed=5)
+    name = _rewrite_first_record(folder, **change)
+    with pytest.raises(HeaderMismatchError) as info:
+        load_ptbxl(folder, "all", 100, cache=cache)
+    err = info.value
+    assert isinstance(err, CorruptDataError)
+    assert err.record == name == "00001_lr"
+    assert err.field.startswith(field)
+    assert (err.expected, err.found) == (expected, found)
+    message = str(err)
+    for part in (name, field, str(expected), str(found)):
+        assert part in message
+
+
+def test_lead_names_are_compared_without_case(tmp_path):
+    folder = write_synthetic_ptbxl(tmp_path / "c", num_records=10, seed=6)
+    _rewrite_first_record(folder, sig_name=[n.replace("AV", "aV") for n in LEADS])
+    assert load_ptbxl(folder, "all", 100, cache=False)["signals"].shape == (10, 12, 1000)
 
 
 def test_missing_and_corrupt_files(root, tmp_path):

@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CorruptDataError", "MissingDataError", "load_npz", "save_npz_atomic"]
+__all__ = [
+    "CorruptDataError",
+    "HeaderMismatchError",
+    "MissingDataError",
+    "load_npz",
+    "save_npz_atomic",
+]
 
 
 class MissingDataError(FileNotFoundError):
@@ -28,6 +34,25 @@ class CorruptDataError(ValueError):
         self.path = Path(path)
         why = f" ({cause})" if cause else ""
         super().__init__(f"{self.path}: cannot be read as {expected}{why}")
+
+
+class HeaderMismatchError(CorruptDataError):
+    """A record's header disagrees with what the loader needs: names the record, the field, what
+    was expected and what was found (also as attributes ``record``, ``field``, ``expected``,
+    ``found``)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        record: str,
+        field: str,
+        expected: object,
+        found: object,
+    ) -> None:
+        self.record, self.field, self.expected, self.found = record, field, expected, found
+        super().__init__(
+            path, f"record {record}", f"header field {field!r}: expected {expected}, found {found}"
+        )
 
 
 def save_npz_atomic(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:

@@ -123,8 +123,10 @@ def make_moving_mnist_splits(
         digits: ``uint8[M, h, h]`` digit images.
         sizes: number of videos per split, e.g. ``{"train": 8000, "val": 1000, "test": 1000}``.
         seed: seeds the pools and (offset per split) the videos.
-        fractions: pool fractions for train/val/test (see :func:`digit_pools`).
-        **kwargs: passed to :func:`generate_moving_mnist` (``speed``, ``num_digits``, ...).
+        fractions: pool fractions for train/val/test (see
+            [`digit_pools`][longrange_datasets.digit_pools]).
+        **kwargs: passed to [`generate_moving_mnist`][longrange_datasets.generate_moving_mnist]
+            (``speed``, ``num_digits``, ...).
 
     Returns:
         ``{split: uint8[N_split, T, H, W]}``.
@@ -150,7 +152,7 @@ def save_moving_mnist(path: str | os.PathLike[str], videos: np.ndarray) -> Path:
 
 
 def load_moving_mnist(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a cache written by :func:`save_moving_mnist`."""
+    """Read a cache written by [`save_moving_mnist`][longrange_datasets.save_moving_mnist]."""
     expected = "a Moving-MNIST cache (.npz with uint8 'videos' [N, T, H, W])"
     videos = load_npz(path, ("videos",), expected)["videos"]
     if videos.dtype != np.uint8 or videos.ndim != 4:
