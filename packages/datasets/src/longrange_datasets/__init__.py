@@ -4,8 +4,15 @@ Nothing here touches the network unless asked (``download=True``); every source 
 default: bundled MNIST digits, generators, and writers of the real datasets' folder layouts.
 """
 
+from .cache import CACHE_ENV, clear_cache, resolve_cache_dir
 from .digits import SOURCES, bundled_digits_path, load_digits
-from .errors import CorruptDataError, MissingDataError, load_npz, save_npz_atomic
+from .errors import (
+    CorruptDataError,
+    HeaderMismatchError,
+    MissingDataError,
+    load_npz,
+    save_npz_atomic,
+)
 from .isic import INPUT_DIR, ISIC2018, MASK_DIR, write_synthetic_isic
 from .listops import (
     OPERATORS,
@@ -13,6 +20,7 @@ from .listops import (
     ListOps,
     evaluate,
     generate_listops,
+    generate_listops_splits,
     read_listops_tsv,
     tokenize,
     write_listops_tsv,
@@ -38,6 +46,7 @@ from .ptbxl import LEADS, PTBXL, TASKS, load_ptbxl, write_synthetic_ptbxl
 from .sequential import CIFAR10_MEAN, CIFAR10_STD, SequentialImages, scifar10, smnist
 
 __all__ = [
+    "CACHE_ENV",
     "CIFAR10_MEAN",
     "CIFAR10_STD",
     "INPUT_DIR",
@@ -52,16 +61,19 @@ __all__ = [
     "AddingProblem",
     "CopyMemory",
     "CorruptDataError",
+    "HeaderMismatchError",
     "ListOps",
     "MissingDataError",
     "MovingMNIST",
     "SequentialImages",
     "adding_baseline_mse",
     "bundled_digits_path",
+    "clear_cache",
     "copy_baseline_loss",
     "digit_pools",
     "evaluate",
     "generate_listops",
+    "generate_listops_splits",
     "generate_moving_mnist",
     "load_digits",
     "load_moving_mnist",
@@ -72,6 +84,7 @@ __all__ = [
     "make_moving_mnist_splits",
     "read_listops_tsv",
     "read_mnist_test_seq",
+    "resolve_cache_dir",
     "save_moving_mnist",
     "save_npz_atomic",
     "scifar10",

@@ -1,9 +1,15 @@
 """ListOps in the Long Range Arena format (Nangia & Bowman 2018; Tay et al. 2021).
 
-Expressions over digits 0-9 with the operators ``[MAX``, ``[MIN``, ``[MED`` (integer median) and
-``[SM`` (sum modulo 10), written as LRA writes them: left-nested parentheses, e.g.
-``( ( ( [MAX 2 ) 9 ) ] )`` for ``MAX(2, 9)``. The label is the value of the expression.
+Expressions over digits 0-9 with the operators ``[MAX``, ``[MIN``, ``[MED`` and ``[SM`` (sum
+modulo 10), written as LRA writes them: left-nested parentheses, e.g. ``( ( ( [MAX 2 ) 9 ) ] )``
+for ``MAX(2, 9)``. The label is the value of the expression. ``[MED`` is LRA's
+``int(np.median(values))``: the middle value for an odd count, and for an even count the mean of
+the two middle values rounded down (``MED(1, 2) = 1``, ``MED(3, 8, 1, 6) = 4``).
 Tokenisation drops the parentheses (as LRA-derived code does) and maps the 16 symbols to ids.
+
+As LRA's generator, lengths are counted without parentheses and kept strictly inside the bounds
+(``500 < length < 2000`` by default), and examples are unique within and across the splits of
+one generated dataset ([`generate_listops_splits`][longrange_datasets.generate_listops_splits]).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import csv
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +34,7 @@ __all__ = [
     "ListOps",
     "evaluate",
     "generate_listops",
+    "generate_listops_splits",
     "read_listops_tsv",
     "tokenize",
     "write_listops_tsv",
@@ -47,7 +55,7 @@ def _apply(op: str, values: list[int]) -> int:
         return max(values)
     if op == "[MIN":
         return min(values)
-    if op == "[MED":
+    if op == "[MED":  # LRA: the even-count median is the middle values' mean, floored
         return int(np.median(values))
     if op == "[SM":
         return sum(values) % 10
@@ -92,33 +100,38 @@ def generate_listops(
     min_length: int = 500,
     max_length: int = 2000,
     op_prob: float = 0.25,
+    exclude: Collection[str] = (),
 ) -> list[tuple[str, int]]:
-    """Draw ``num`` expressions whose token count (parentheses excluded) is in
-    ``[min_length, max_length]`` (LRA's defaults: depth 10, 10 arguments, 500-2000 tokens).
+    """Draw ``num`` distinct expressions whose token count (parentheses excluded) lies strictly
+    between ``min_length`` and ``max_length`` (LRA's ``length > min_length and length <
+    max_length``; its defaults: depth 10, 10 arguments, 500 and 2000).
 
     A node above ``max_depth`` is an operator with probability ``op_prob`` (LRA's ``VALUE_P``,
     despite its name, is this probability) with 2 to ``max_args`` arguments, else a digit; the
-    root is always an operator. Trees outside the length range are redrawn.
+    root is always an operator. Trees outside the length bounds, already drawn, or in
+    ``exclude`` (sources) are redrawn.
 
     Returns:
         ``(source, label)`` pairs, the source in LRA's parenthesised format.
     """
     if num < 0:
         raise ValueError(f"num should be >= 0, got {num}")
-    if not 1 <= min_length <= max_length:
+    if not 0 <= min_length < max_length - 1:
         raise ValueError(
-            f"need 1 <= min_length <= max_length, got min_length={min_length}, "
-            f"max_length={max_length}"
+            "need 0 <= min_length < max_length - 1 (the bounds are exclusive), got "
+            f"min_length={min_length}, max_length={max_length}"
         )
     rng = random.Random(seed)
     out: list[tuple[str, int]] = []
+    seen = set(exclude)
     tries = 0
     while len(out) < num:
         tries += 1
         if tries > 1000 * max(num, 1):
             raise RuntimeError(
-                f"could not draw expressions of {min_length}-{max_length} tokens with "
-                f"max_depth={max_depth}, max_args={max_args}; relax the limits"
+                f"could not draw {num} distinct expressions of more than {min_length} and fewer "
+                f"than {max_length} tokens with max_depth={max_depth}, max_args={max_args}; "
+                "relax the limits"
             )
         n = rng.randint(2, max_args)  # the root is an operator
         tree = (
@@ -126,8 +139,33 @@ def generate_listops(
             [_random_tree(rng, 2, max_depth, max_args, op_prob) for _ in range(n)],
         )
         source = _to_string(tree)
-        if min_length <= len(tokenize_source(source)) <= max_length:
+        if min_length < len(tokenize_source(source)) < max_length and source not in seen:
+            seen.add(source)
             out.append((source, _value(tree)))
+    return out
+
+
+def generate_listops_splits(
+    sizes: Mapping[str, int], seed: int = 0, **kwargs: Any
+) -> dict[str, list[tuple[str, int]]]:
+    """One generated dataset: ``sizes[split]`` expressions per split, no expression twice in it.
+
+    As LRA, all examples are drawn from one stream and shared out (here in the order of
+    ``sizes``, which keeps them seeded: same sizes and seed, same splits).
+
+    Args:
+        sizes: examples per split, e.g. ``{"train": 96000, "val": 2000, "test": 2000}`` (LRA's).
+        seed: seeds the stream.
+        **kwargs: passed to [`generate_listops`][longrange_datasets.generate_listops].
+    """
+    for split, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"sizes[{split!r}] should be an int >= 0, got {n!r}")
+    rows = generate_listops(sum(sizes.values()), seed, **kwargs)
+    out, start = {}, 0
+    for split, n in sizes.items():
+        out[split] = rows[start : start + n]
+        start += n
     return out
 
 
@@ -216,12 +254,39 @@ def read_listops_tsv(path: str | os.PathLike[str]) -> list[tuple[str, int]]:
     return rows
 
 
+def _generate_missing_splits(
+    root: Path, num: int, seed: int, max_length: int, generator_kwargs: dict[str, Any]
+) -> None:
+    splits = ListOps.SPLITS
+    kwargs = {"max_length": max_length, **generator_kwargs}
+    rows = generate_listops_splits(dict.fromkeys(splits, num), seed, **kwargs)
+    for split in splits:
+        path = root / f"basic_{split}.tsv"
+        if not path.is_file():
+            write_listops_tsv(path, rows[split])
+    owner: dict[str, str] = {}
+    for split in splits:
+        for source, _ in read_listops_tsv(root / f"basic_{split}.tsv"):
+            if owner.setdefault(source, split) != split:
+                raise ValueError(
+                    f"an expression is in both basic_{owner[source]}.tsv and basic_{split}.tsv "
+                    f"under {root}: files of another generation? delete them and generate again"
+                )
+
+
 class ListOps(Dataset):
     """ListOps split: item -> ``(ids Tensor[max_length] int64, length Tensor[], label Tensor[])``.
 
     Reads ``root/basic_{split}.tsv`` (LRA's files). With ``generate=True`` and no file there, an
-    offline default is generated first (``num`` expressions, seed by split) and written in the
-    same format, so the same reader serves both.
+    offline default is generated first: one dataset of ``num`` expressions per split (see
+    [`generate_listops_splits`][longrange_datasets.generate_listops_splits]), its missing split
+    files written in the same format, so the same reader serves both. Split files already there
+    are kept; an expression found in two of them raises ``ValueError`` (stale files of another
+    generation: delete them).
+
+    ``max_length`` pads/truncates the token ids; when generating, it is also the generator's
+    exclusive upper bound (so every generated expression fits), ``min_length`` (default 500)
+    its exclusive lower one.
     """
 
     SPLITS = ("train", "val", "test")
@@ -240,9 +305,7 @@ class ListOps(Dataset):
             raise ValueError(f"split should be one of {self.SPLITS}, got {split!r}")
         path = Path(root) / f"basic_{split}.tsv"
         if generate and not path.is_file():
-            offset = self.SPLITS.index(split)
-            kwargs = {"max_length": max_length, **generator_kwargs}
-            write_listops_tsv(path, generate_listops(num, seed * 3 + offset, **kwargs))
+            _generate_missing_splits(Path(root), num, seed, max_length, generator_kwargs)
         rows = read_listops_tsv(path)
         self.ids, self.lengths = tokenize([s for s, _ in rows], max_length)
         self.labels = torch.tensor([y for _, y in rows], dtype=torch.long)
