@@ -4,6 +4,7 @@ import torch
 
 from longrange_datasets import (
     MovingMNIST,
+    cached_moving_mnist_splits,
     digit_pools,
     generate_moving_mnist,
     load_digits,
@@ -123,3 +124,41 @@ def test_corrupt_and_missing_files(tmp_path, digits):
         read_mnist_test_seq(tmp_path / "bad.npy")
     with pytest.raises(MissingDataError, match="torchvision's MNIST"):
         load_digits(tmp_path, source="torchvision")
+
+
+def test_generated_splits_are_cached_by_digits_arguments_and_version(
+    digits, private_cache, monkeypatch
+):
+    import longrange_datasets.moving_mnist as mm
+
+    images = digits[0][:60]
+    sizes = {"train": 3, "val": 2}
+    direct = make_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=2)
+    first = cached_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=2)
+    assert sorted(first) == ["train", "val"]
+    for split in sizes:
+        np.testing.assert_array_equal(first[split], direct[split])
+    (entry,) = (private_cache / "moving_mnist").glob("*.npz")
+    stamp = entry.stat().st_mtime_ns
+    again = cached_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=2)
+    np.testing.assert_array_equal(again["val"], direct["val"])
+    assert entry.stat().st_mtime_ns == stamp  # read, not regenerated
+    other = images.copy()
+    other[0, 14, 14] ^= 1  # one pixel of one digit: another entry
+    cached_moving_mnist_splits(other, sizes, seed=5, num_frames=4, speed=2)
+    cached_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=3)
+    assert len(list((private_cache / "moving_mnist").glob("*.npz"))) == 3
+    calls = []
+    real = mm.make_moving_mnist_splits
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mm, "GENERATOR_VERSION", mm.GENERATOR_VERSION + 1)
+    monkeypatch.setattr(mm, "make_moving_mnist_splits", counting)
+    # a new generator version regenerates (and replaces) the same entry, once
+    cached_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=2)
+    cached_moving_mnist_splits(images, sizes, seed=5, num_frames=4, speed=2)
+    assert len(calls) == 1
+    assert len(list((private_cache / "moving_mnist").glob("*.npz"))) == 3

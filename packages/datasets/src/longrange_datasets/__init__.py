@@ -35,6 +35,7 @@ from .memory import (
 )
 from .moving_mnist import (
     MovingMNIST,
+    cached_moving_mnist_splits,
     digit_pools,
     generate_moving_mnist,
     load_moving_mnist,
@@ -68,6 +69,7 @@ __all__ = [
     "SequentialImages",
     "adding_baseline_mse",
     "bundled_digits_path",
+    "cached_moving_mnist_splits",
     "clear_cache",
     "copy_baseline_loss",
     "digit_pools",

@@ -4,10 +4,13 @@ The published recipe: ``num_digits`` digits (28×28) on a 64×64 canvas, each fr
 position with a random direction at constant speed, bouncing off the edges; frames combine the
 digits by pixel-wise maximum; 20 frames, split 10 in / 10 out. ``speed`` multiplies the step
 (Srivastava's ``0.1 × (canvas − digit)`` ≈ 3.6 px/frame), giving the NeurIPS 1x/2x/3x tables.
+[`cached_moving_mnist_splits`][longrange_datasets.cached_moving_mnist_splits] keeps generated
+splits in the package's cache ([`longrange_datasets.cache`][longrange_datasets.cache]).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from pathlib import Path
@@ -18,10 +21,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from .cache import cached_arrays, make_key
 from .errors import CorruptDataError, MissingDataError, load_npz, save_npz_atomic
 
 __all__ = [
     "MovingMNIST",
+    "cached_moving_mnist_splits",
     "digit_pools",
     "generate_moving_mnist",
     "load_moving_mnist",
@@ -142,6 +147,49 @@ def make_moving_mnist_splits(
             raise ValueError(f"the {split!r} digit pool is empty; change fractions {fractions}")
         out[split] = generate_moving_mnist(pool, n, seed=seed * 7 + offset + 1, **kwargs)
     return out
+
+
+GENERATOR_VERSION = 1  # bump when the videos generated from the same arguments change
+
+
+def cached_moving_mnist_splits(
+    digits: np.ndarray,
+    sizes: dict[str, int],
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    cache_dir: str | os.PathLike[str] | None = None,
+    **kwargs: Any,
+) -> dict[str, np.ndarray]:
+    """[`make_moving_mnist_splits`][longrange_datasets.make_moving_mnist_splits], kept in the cache.
+
+    The entry is identified by a hash of ``digits`` (bytes, shape, dtype) and every argument, and
+    keyed on the generator's version as well, so other digits, arguments or a changed generator
+    give other videos; a damaged entry is regenerated.
+
+    Args:
+        digits: ``uint8[M, h, h]`` digit images.
+        sizes: number of videos per split.
+        seed: as in ``make_moving_mnist_splits``.
+        fractions: as in ``make_moving_mnist_splits``.
+        cache_dir: the cache directory (default ``$LONGRANGE_CACHE``, else
+            ``$XDG_CACHE_HOME/longrange``, else ``~/.cache/longrange``).
+        **kwargs: passed to [`generate_moving_mnist`][longrange_datasets.generate_moving_mnist].
+
+    Returns:
+        ``{split: uint8[N_split, T, H, W]}``.
+    """
+    pixels = np.ascontiguousarray(digits)
+    digest = hashlib.blake2b(pixels.tobytes(), digest_size=16).hexdigest()
+    identity = [digest, list(pixels.shape), str(pixels.dtype), sizes, seed, list(fractions), kwargs]
+    names = sorted(sizes)
+    return cached_arrays(
+        "moving_mnist",
+        identity,
+        make_key(GENERATOR_VERSION, identity),
+        names,
+        lambda: make_moving_mnist_splits(digits, sizes, seed, fractions, **kwargs),
+        cache_dir=cache_dir,
+    )
 
 
 def save_moving_mnist(path: str | os.PathLike[str], videos: np.ndarray) -> Path:
