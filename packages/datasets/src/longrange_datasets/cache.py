@@ -141,11 +141,11 @@ def cached_arrays(
     Args:
         namespace: a folder per loader, e.g. ``"ptbxl"``.
         identity: what the entry holds (JSON-serialisable), e.g. ``[root, sampling_rate]``.
-        key: what the entry was built from (see [`make_key`][longrange_datasets.cache.make_key]).
+        key: what the entry was built from (see ``make_key``).
         names: the arrays ``build`` returns (all are stored and checked on reading).
         build: computes the arrays when the entry is missing, stale or corrupt.
         cache_dir: the cache directory (see
-            [`resolve_cache_dir`][longrange_datasets.cache.resolve_cache_dir]).
+            [`resolve_cache_dir`][longrange_datasets.resolve_cache_dir]).
         still_valid: called after ``build``; ``False`` (the inputs changed while being read) skips
             storing, so an entry never pairs a key with data read from other files.
 

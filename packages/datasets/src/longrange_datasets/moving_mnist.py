@@ -5,7 +5,7 @@ position with a random direction at constant speed, bouncing off the edges; fram
 digits by pixel-wise maximum; 20 frames, split 10 in / 10 out. ``speed`` multiplies the step
 (Srivastava's ``0.1 × (canvas − digit)`` ≈ 3.6 px/frame), giving the NeurIPS 1x/2x/3x tables.
 [`cached_moving_mnist_splits`][longrange_datasets.cached_moving_mnist_splits] keeps generated
-splits in the package's cache ([`longrange_datasets.cache`][longrange_datasets.cache]).
+splits in the package's cache (``longrange_datasets.cache``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Tasks (Strodthoff et al. 2021): ``all`` (every statement), ``diagnostic``, ``sub
 task are dropped. Folds: train ``strat_fold <= 8``, val 9, test 10. Signals are standardised
 per lead with statistics of the training folds only. Headers are checked (rate, leads and their
 order, units mV, 10 s); signals are cached outside the data folder by
-[`longrange_datasets.cache`][longrange_datasets.cache], keyed on every record file.
+``longrange_datasets.cache``, keyed on every record file.
 
 [`write_synthetic_ptbxl`][longrange_datasets.write_synthetic_ptbxl] writes a small folder of the
 same layout with ``wfdb.wrsamp`` (ECG-like beats whose rate and morphology follow the labels),
@@ -141,7 +141,7 @@ def load_ptbxl(
 
     Every record's header is checked: sampling rate ``sampling_rate``, the 12 leads of
     ``LEADS`` in that order (case-insensitive), units ``mV``, 10 s of samples; a mismatch raises
-    [`HeaderMismatchError`][longrange_datasets.errors.HeaderMismatchError] (a
+    [`HeaderMismatchError`][longrange_datasets.HeaderMismatchError] (a
     ``CorruptDataError``) naming the record, the field, what was expected and what was found.
 
     Args:
@@ -149,7 +149,7 @@ def load_ptbxl(
         task: one of ``TASKS``.
         sampling_rate: 100 (``filename_lr``) or 500 (``filename_hr``).
         cache: keep the signals of every record of the database (at this rate) in one cache
-            entry (see [`longrange_datasets.cache`][longrange_datasets.cache]); with it, the
+            entry (see ``longrange_datasets.cache``); with it, the
             first load reads and checks every record, later loads read the entry.
         cache_dir: the cache directory; default ``$LONGRANGE_CACHE``, else
             ``$XDG_CACHE_HOME/longrange``, else ``~/.cache/longrange``.
