@@ -144,6 +144,18 @@ def test_cache_is_written_outside_the_root_and_reused(root, private_cache, monke
     assert len(list((explicit / "ptbxl").glob("*.npz"))) == 1
 
 
+def test_one_entry_whichever_way_the_root_is_named(tmp_path, private_cache, monkeypatch):
+    folder = write_synthetic_ptbxl(tmp_path / "named", num_records=10, seed=7)
+    load_ptbxl(folder, "all", 100)
+    (entry,) = (private_cache / "ptbxl").glob("*.npz")
+    stamp = entry.stat().st_mtime_ns
+    monkeypatch.chdir(tmp_path)
+    load_ptbxl("named", "all", 100)
+    load_ptbxl("./named/../named", "all", 100)
+    assert [p.name for p in (private_cache / "ptbxl").glob("*.npz")] == [entry.name]
+    assert entry.stat().st_mtime_ns == stamp  # read, not rebuilt
+
+
 def _raw(root):
     """Signals straight from wfdb, by ecg_id, independent of the loader."""
     import wfdb

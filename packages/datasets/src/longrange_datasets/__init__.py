@@ -43,7 +43,8 @@ from .moving_mnist import (
     read_mnist_test_seq,
     save_moving_mnist,
 )
-from .ptbxl import LEADS, PTBXL, TASKS, load_ptbxl, write_synthetic_ptbxl
+from .ptbxl import LEADS, PTBXL, TASKS, load_ptbxl
+from .ptbxl_synthetic import write_synthetic_ptbxl
 from .sequential import CIFAR10_MEAN, CIFAR10_STD, SequentialImages, scifar10, smnist
 
 __all__ = [
