@@ -116,10 +116,11 @@ def test_writer_is_deterministic_by_seed(tmp_path):
 
 
 def _tree(folder):
-    """Every path under ``folder`` with its size and modification time."""
+    """``folder`` and every path under it with its size and modification time (a folder's
+    changes when an entry is created or removed in it, even a temporary one)."""
     return {
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
+        for p in [folder, *sorted(folder.rglob("*"))]
     }
 
 
