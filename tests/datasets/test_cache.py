@@ -152,8 +152,12 @@ def test_clear_cache(private_cache):
     cached_arrays("one", "b", "k", ("x", "ids"), Builder(1.0))
     cached_arrays("two", "a", "k", ("x", "ids"), Builder(1.0))
     (private_cache / "keep.txt").write_text("not an entry")
-    assert clear_cache("one") == 2
-    assert not (private_cache / "one").exists()
+    (private_cache / "one" / "mine.npz").write_bytes(b"a user's file, not an entry")
+    stale = entry_path("one", "c")
+    (stale.parent / f".{stale.name}.abc123.tmp").write_bytes(b"half-written")
+    assert clear_cache("one") == 3  # two entries and the temporary file
+    assert [p.name for p in (private_cache / "one").iterdir()] == ["mine.npz"]
     assert clear_cache() == 1
+    assert not (private_cache / "two").exists()  # emptied namespaces go
     assert clear_cache() == 0
     assert (private_cache / "keep.txt").is_file()

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -40,6 +40,7 @@ __all__ = [
 
 CACHE_ENV = "LONGRANGE_CACHE"
 _KEY = "__cache_key__"
+_ENTRY_NAME = re.compile(r"\.?[0-9a-f]{32}\.npz(\.[^/]*\.tmp)?")
 _log = logging.getLogger(__name__)
 
 
@@ -172,9 +173,11 @@ def cached_arrays(
 def clear_cache(
     namespace: str | None = None, cache_dir: str | os.PathLike[str] | None = None
 ) -> int:
-    """Delete the entries of ``namespace`` (or all of them); returns the number of files removed.
+    """Delete the entries of ``namespace`` (or of every namespace); returns how many files went.
 
-    Only ``.npz`` entries (and stale temporary files) under the cache directory are removed."""
+    Only files named as entries are (``<32 hex digits>.npz`` and their temporary files), so a
+    cache directory pointed at a folder holding other things loses nothing else; emptied
+    namespace folders are removed."""
     root = resolve_cache_dir(cache_dir)
     folders = [root / namespace] if namespace else [p for p in root.glob("*") if p.is_dir()]
     removed = 0
@@ -182,9 +185,9 @@ def clear_cache(
         if not folder.is_dir():
             continue
         for f in folder.iterdir():
-            if f.is_file() and (f.suffix == ".npz" or f.name.endswith(".tmp")):
+            if f.is_file() and _ENTRY_NAME.fullmatch(f.name):
                 f.unlink()
                 removed += 1
         if not any(folder.iterdir()):
-            shutil.rmtree(folder)
+            folder.rmdir()
     return removed
