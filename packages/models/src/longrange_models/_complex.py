@@ -1,10 +1,10 @@
 """Private helpers for modules with complex parameters (the complex cells, the URNN).
 
-* :class:`ComplexParamsMixin` makes ``.double()``, ``.float()`` and ``.to(dtype)`` move a
+* ``ComplexParamsMixin`` makes ``.double()``, ``.float()`` and ``.to(dtype)`` move a
   complex parameter to the complex dtype that matches the new real dtype (``complex64`` <->
   ``float32``, ``complex128`` <-> ``float64``); plain ``nn.Module`` would leave it alone
   (``.double()``) or drop its imaginary part (``.to(torch.float64)``).
-* :func:`real_parameter_count` counts stored real numbers: a complex entry counts twice.
+* ``real_parameter_count`` counts stored real numbers: a complex entry counts twice.
 """
 
 from __future__ import annotations

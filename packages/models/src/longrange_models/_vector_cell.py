@@ -52,7 +52,7 @@ class VectorCell(ConfigMixin, ComplexParamsMixin):
 
     @property
     def output_features(self) -> int:
-        """``F``: features of ``y_t`` returned by :meth:`step`."""
+        """``F``: features of ``y_t`` returned by ``step``."""
         return self.output_size if self.output_size else self.feature_size
 
     def real_dtype(self) -> torch.dtype:
@@ -109,7 +109,7 @@ class VectorCell(ConfigMixin, ComplexParamsMixin):
 
         Args:
             x (Tensor[N, T, I]): real inputs.
-            state: from :meth:`init_state` or a previous call; default zeros.
+            state: from ``init_state`` or a previous call; default zeros.
 
         Returns:
             ``(outputs, state)``: ``Tensor[N, T, F]`` and the last state.

@@ -48,7 +48,8 @@ RECURRENT_KINDS = ("circulant", "unitary")
 
 @dataclasses.dataclass(frozen=True)
 class ComplexGatedCellConfig:
-    """The constructor arguments of :class:`ComplexGatedCell`."""
+    """The constructor arguments of
+    [`ComplexGatedCell`][longrange_models.complex_cells.ComplexGatedCell]."""
 
     input_size: int = 1
     hidden_size: int = 64
@@ -85,7 +86,8 @@ class ComplexGatedCell(VectorCell):
     Args:
         input_size: ``I``.
         hidden_size: ``H`` complex units.
-        recurrent: ``"circulant"`` or ``"unitary"`` (:data:`RECURRENT_KINDS`).
+        recurrent: ``"circulant"`` or ``"unitary"``
+            ([`RECURRENT_KINDS`][longrange_models.complex_cells.RECURRENT_KINDS]).
         output_size: ``O``; ``None``: ``y_t = [Re h, Im h]`` (``F = 2H``).
         gate_bias: initial real part of the gate biases, ``b_r = +gate_bias`` and
             ``b_z = −gate_bias``.

@@ -3,7 +3,8 @@
 Legend: N batch, T time, I input features, H hidden units, O read-out features.
 
 Thin wrappers over ``nn.LSTMCell`` / ``nn.GRUCell`` that follow the same contract as the
-complex cells (:mod:`longrange_models.complex_cells`, :mod:`longrange_models.urnn`):
+complex cells ([`complex_cells`][longrange_models.complex_cells],
+[`urnn`][longrange_models.urnn]):
 ``init_state(batch)``, ``step(x_t (N, I), state) -> (y_t, state)``,
 ``forward(x (N, T, I), state=None) -> ((N, T, F), state)``, plus an optional real read-out
 ``nn.Linear(H, O)``.
@@ -23,7 +24,7 @@ __all__ = ["GRUCellWrapper", "LSTMCellWrapper", "RNNCellConfig"]
 
 @dataclasses.dataclass(frozen=True)
 class RNNCellConfig:
-    """The constructor arguments of :class:`LSTMCellWrapper` / :class:`GRUCellWrapper`."""
+    """The constructor arguments of the LSTM and GRU wrappers."""
 
     input_size: int = 1
     hidden_size: int = 64

@@ -5,7 +5,8 @@ O outputs.
 
 [`RecurrentSequenceModel`][longrange_models.sequence.RecurrentSequenceModel] maps real inputs
 ``(N, T, I)`` (or int64 tokens ``(N, T)``, one-hot or embedded to ``I`` features) to
-``(N, T, O)`` with one of :data:`SEQUENCE_CELLS`, whose real read-out gives the outputs.
+``(N, T, O)`` with one of [`SEQUENCE_CELLS`][longrange_models.sequence.SEQUENCE_CELLS], whose
+real read-out gives the outputs.
 [`hidden_size_for_budget`][longrange_models.sequence.hidden_size_for_budget] picks ``H`` so that
 different cells compare at an equal parameter budget (the memory tasks).
 """
@@ -51,8 +52,8 @@ EMBEDDINGS = ("one_hot", "learned")
 def build_cell(
     kind: str, input_size: int, hidden_size: int, output_size: int | None = None
 ) -> VectorCell:
-    """A cell of kind ``kind`` (a key of :data:`SEQUENCE_CELLS`) with a read-out to
-    ``output_size`` features (``None``: none)."""
+    """A cell of kind ``kind`` (a key of ``SEQUENCE_CELLS``) with a read-out to ``output_size``
+    features (``None``: none)."""
     if kind not in SEQUENCE_CELLS:
         raise ValueError(f"cell should be one of {tuple(SEQUENCE_CELLS)}, got {kind!r}")
     cls, extra = SEQUENCE_CELLS[kind]
@@ -91,7 +92,7 @@ def hidden_size_for_budget(
 
 @dataclasses.dataclass(frozen=True)
 class RecurrentSequenceModelConfig:
-    """The constructor arguments of :class:`RecurrentSequenceModel` (cell given as a kind)."""
+    """The constructor arguments of ``RecurrentSequenceModel`` (cell given as a kind)."""
 
     cell: str = "lstm"
     input_size: int = 1
@@ -105,7 +106,7 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
     """A vector cell run over a sequence, with token embedding and a real read-out.
 
     Args:
-        cell: a kind of :data:`SEQUENCE_CELLS` (built with ``hidden_size`` and a read-out to
+        cell: a kind of ``SEQUENCE_CELLS`` (built with ``hidden_size`` and a read-out to
             ``output_size``), or a built cell with the vector-cell contract (its
             ``input_size`` must be ``input_size``; a cell without read-out gets an
             ``nn.Linear(F, output_size)`` head).
@@ -211,7 +212,7 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
         return self.cell.init_state(batch, device, dtype)
 
     def forward_with_state(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """As :meth:`forward`, also returning the last state (to continue a sequence)."""
+        """As ``forward``, also returning the last state (to continue a sequence)."""
         outputs, state = self.cell(self.embed(x), state)
         return self.head(outputs), state
 

@@ -33,7 +33,7 @@ __all__ = ["URNNCell", "URNNCellConfig"]
 
 @dataclasses.dataclass(frozen=True)
 class URNNCellConfig:
-    """The constructor arguments of :class:`URNNCell`."""
+    """The constructor arguments of [`URNNCell`][longrange_models.urnn.URNNCell]."""
 
     input_size: int = 1
     hidden_size: int = 64
