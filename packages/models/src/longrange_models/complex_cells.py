@@ -42,8 +42,8 @@ from ._vector_cell import State, VectorCell
 
 __all__ = ["RECURRENT_KINDS", "ComplexGatedCell", "ComplexGatedCellConfig"]
 
-#: Kinds of unitary recurrent matrix.
 RECURRENT_KINDS = ("circulant", "unitary")
+"""Kinds of unitary recurrent matrix."""
 
 
 @dataclasses.dataclass(frozen=True)

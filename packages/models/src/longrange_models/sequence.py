@@ -37,7 +37,6 @@ __all__ = [
     "hidden_size_for_budget",
 ]
 
-#: Vector cell kinds: ``kind -> (class, extra constructor arguments)``.
 SEQUENCE_CELLS: dict[str, tuple[type[VectorCell], dict[str, Any]]] = {
     "lstm": (LSTMCellWrapper, {}),
     "gru": (GRUCellWrapper, {}),
@@ -45,8 +44,9 @@ SEQUENCE_CELLS: dict[str, tuple[type[VectorCell], dict[str, Any]]] = {
     "complex_circulant": (ComplexGatedCell, {"recurrent": "circulant"}),
     "complex_unitary": (ComplexGatedCell, {"recurrent": "unitary"}),
 }
-#: How token inputs become features.
+"""Vector cell kinds: ``kind -> (class, extra constructor arguments)``."""
 EMBEDDINGS = ("one_hot", "learned")
+"""How token inputs become features."""
 
 
 def build_cell(
