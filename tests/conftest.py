@@ -1,4 +1,5 @@
-"""Shared test settings: no network, deterministic seeds, a `gpu` marker that skips cleanly."""
+"""Shared test settings: no network, caches in a temporary folder, a `gpu` marker that skips
+cleanly."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket, "create_connection", guard)
     monkeypatch.setattr(socket.socket, "connect", guard)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test (and every app it launches as a subprocess) caches under a temporary folder,
+    never in ``~/.cache/longrange`` (XDG_CACHE_HOME stays: matplotlib keeps its font cache
+    there)."""
+    cache = tmp_path_factory.mktemp("longrange_cache")
+    monkeypatch.setenv("LONGRANGE_CACHE", str(cache))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

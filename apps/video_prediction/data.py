@@ -2,9 +2,11 @@
 
 The default generates train/val/test videos from the bundled MNIST digits with
 ``longrange_datasets.make_moving_mnist_splits`` (each split from its own disjoint pool of digit
-images) and caches them as one ``.npz`` under ``data_dir/moving_mnist/``. ``test_file`` replaces
-the test split by the first ``num_test`` sequences of the standard ``mnist_test_seq.npy``;
-``digits_root`` draws the digits from torchvision's MNIST instead of the bundled 5,000.
+images) and keeps them in the datasets package's cache (``cached_moving_mnist_splits``: keyed on
+the digits' bytes, every argument and the generator's version, so it cannot go stale).
+``test_file`` replaces the test split by the first ``num_test`` sequences of the standard
+``mnist_test_seq.npy``; ``digits_root`` draws the digits from torchvision's MNIST instead of the
+bundled 5,000.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ from jsonargparse.typing import PositiveFloat, PositiveInt
 from apps.framework import AppDataModule, DatasetNotFoundError
 from longrange_datasets import (
     MovingMNIST,
+    cached_moving_mnist_splits,
     load_digits,
-    load_npz,
-    make_moving_mnist_splits,
     read_mnist_test_seq,
-    save_npz_atomic,
 )
 
 __all__ = ["MovingMNISTDataModule"]
@@ -28,7 +28,7 @@ __all__ = ["MovingMNISTDataModule"]
 _TEST_SEQ_URL = "http://www.cs.toronto.edu/~nitish/unsupervised_video/mnist_test_seq.npy"
 _OFFLINE = (
     "omit --data.test_file and --data.digits_root: the default generates Moving-MNIST from the "
-    "bundled MNIST digits and caches it under --data.data_dir (python -m apps.video_prediction)"
+    "bundled MNIST digits and caches it (python -m apps.video_prediction)"
 )
 
 
@@ -36,7 +36,9 @@ class MovingMNISTDataModule(AppDataModule):
     """Moving-MNIST, 10 → 10 frames of 64×64 (``(N, T, 1, 64, 64)`` in [0, 1]).
 
     Args:
-        data_dir: folder of the generated-data cache (``<data_dir>/moving_mnist/*.npz``).
+        data_dir: cache folder of the generated videos; None: the datasets package's cache
+            (``$LONGRANGE_CACHE``, else ``$XDG_CACHE_HOME/longrange``, else
+            ``~/.cache/longrange``).
         num_train: generated training videos.
         num_val: generated validation videos.
         num_test: test videos (generated, or the first ones of ``test_file``).
@@ -54,7 +56,7 @@ class MovingMNISTDataModule(AppDataModule):
 
     def __init__(
         self,
-        data_dir: str = "data",
+        data_dir: str | None = None,
         num_train: PositiveInt = 2000,
         num_val: PositiveInt = 200,
         num_test: PositiveInt = 500,
@@ -89,34 +91,29 @@ class MovingMNISTDataModule(AppDataModule):
         self.future = 20 - num_input
         self.train_set = self.val_set = self.test_set = None
 
-    @property
-    def cache_path(self) -> Path:
-        h = self.hparams
-        source = "torchvision" if h.digits_root else "bundled"
-        name = (
-            f"mmnist_{source}_speed{h.speed:g}_digits{h.num_digits}_"
-            f"n{h.num_train}-{h.num_val}-{h.num_test}_seed{h.seed}.npz"
-        )
-        return Path(h.data_dir) / "moving_mnist" / name
-
-    def prepare_data(self) -> None:
-        """Generate and cache the videos once (local rank 0)."""
-        if self.cache_path.is_file():
-            return
+    def _videos(self) -> dict:
         h = self.hparams
         source = "torchvision" if h.digits_root else "bundled"
         digits, _ = load_digits(h.digits_root, train=True, source=source)
         sizes = {"train": h.num_train, "val": h.num_val, "test": h.num_test}
-        splits = make_moving_mnist_splits(
-            digits, sizes, seed=h.seed, speed=h.speed, num_digits=h.num_digits, num_frames=20
+        return cached_moving_mnist_splits(
+            digits,
+            sizes,
+            seed=h.seed,
+            cache_dir=h.data_dir,
+            speed=h.speed,
+            num_digits=h.num_digits,
+            num_frames=20,
         )
-        save_npz_atomic(self.cache_path, **splits)
+
+    def prepare_data(self) -> None:
+        """Generate and cache the videos once (local rank 0)."""
+        self._videos()
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        expected = "a Moving-MNIST cache (train/val/test uint8 [N, 20, 64, 64])"
-        videos = load_npz(self.cache_path, ("train", "val", "test"), expected)
+        videos = self._videos()
         h = self.hparams
         test = videos["test"]
         if h.test_file is not None:
