@@ -1,18 +1,28 @@
 """longrange_models: the papers' architectures, built from arma-core and multires-core.
 
-Every 2D model builds its convolutions through one factory (:func:`make_conv2d`), so its layer
-kind — ``"conv"``, ``"dilated"``, ``"arma"``, ``"dilated-arma"`` — is one argument. Every model
-has a JSON-safe config (``to_config()`` / ``from_config()``) and named paper presets.
+Every 2D model builds its convolutions through one factory
+([`make_conv2d`][longrange_models.make_conv2d]), so its layer kind — ``"conv"``, ``"dilated"``,
+``"arma"``, ``"dilated-arma"`` — is one argument. Every model has a JSON-safe config
+(``to_config()`` / ``from_config()``) and named paper presets.
 
-* Video prediction: :class:`ConvLSTMCell`, :class:`ConvGRUCell`, :class:`ConvLSTMNet`.
-* Segmentation: :class:`UNet` (U-Net, ARMA U-Net, non-local variants), :class:`NonLocal2d`.
-* Classification: :class:`VGG11`, :class:`ResNet18` (CIFAR style), :class:`MultiresNet`.
-* Generation: :class:`MultiresAR` with a streaming sampler, the discretised mixture of
-  logistics (:func:`mixture_nll`, :func:`mixture_sample`, ...).
+* Video prediction: [`ConvLSTMCell`][longrange_models.ConvLSTMCell],
+  [`ConvGRUCell`][longrange_models.ConvGRUCell], [`ConvLSTMNet`][longrange_models.ConvLSTMNet].
+* Segmentation: [`UNet`][longrange_models.UNet] (U-Net, ARMA U-Net, non-local variants),
+  [`NonLocal2d`][longrange_models.NonLocal2d].
+* Classification: [`VGG11`][longrange_models.VGG11], [`ResNet18`][longrange_models.ResNet18] (CIFAR
+  style), [`MultiresNet`][longrange_models.MultiresNet].
+* Memory cells (seed 002): [`ComplexGatedCell`][longrange_models.ComplexGatedCell],
+  [`URNNCell`][longrange_models.URNNCell], LSTM/GRU wrappers,
+  [`RecurrentSequenceModel`][longrange_models.RecurrentSequenceModel]; the convolutional
+  [`RotationConvGRUCell`][longrange_models.RotationConvGRUCell] (ConvLSTMNet's ``"rotation_gru"``).
+* Generation: [`MultiresAR`][longrange_models.MultiresAR] with a streaming sampler, the discretised
+  mixture of logistics ([`mixture_nll`][longrange_models.mixture_nll],
+  [`mixture_sample`][longrange_models.mixture_sample], ...).
 """
 
 from .cells import ConvGRUCell, ConvLSTMCell
 from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
+from .complex_cells import RECURRENT_KINDS, ComplexGatedCell, ComplexGatedCellConfig
 from .config import ConfigMixin, count_parameters
 from .convlstm_net import CELLS, ConvLSTMNet, ConvLSTMNetConfig
 from .convlstm_net import PRESETS as CONVLSTM_PRESETS
@@ -29,23 +39,34 @@ from .multires_ar import AR_PRESETS, ARState, MultiresAR, MultiresARConfig
 from .multiresnet import PRESETS as MULTIRESNET_PRESETS
 from .multiresnet import MultiresBlock, MultiresNet, MultiresNetConfig, masked_mean
 from .non_local import NonLocal2d
+from .rnn_baselines import GRUCellWrapper, LSTMCellWrapper, RNNCellConfig
+from .rotation_gru import RotationConvGRUCell
+from .sequence import EMBEDDINGS, SEQUENCE_CELLS, RecurrentSequenceModel, hidden_size_for_budget
 from .unet import UNET_PRESETS, UNet, UNetConfig
+from .urnn import URNNCell, URNNCellConfig
 
 __all__ = [
     "ARMA_DEFAULTS",
     "AR_PRESETS",
     "CELLS",
     "CONVLSTM_PRESETS",
+    "EMBEDDINGS",
     "LAYER_KINDS",
     "MULTIRESNET_PRESETS",
+    "RECURRENT_KINDS",
+    "SEQUENCE_CELLS",
     "UNET_PRESETS",
     "VGG11",
     "ARState",
+    "ComplexGatedCell",
+    "ComplexGatedCellConfig",
     "ConfigMixin",
     "ConvGRUCell",
     "ConvLSTMCell",
     "ConvLSTMNet",
     "ConvLSTMNetConfig",
+    "GRUCellWrapper",
+    "LSTMCellWrapper",
     "LogisticMixtureHead",
     "MultiresAR",
     "MultiresARConfig",
@@ -53,15 +74,21 @@ __all__ = [
     "MultiresNet",
     "MultiresNetConfig",
     "NonLocal2d",
+    "RNNCellConfig",
+    "RecurrentSequenceModel",
     "ResNet18",
     "ResNet18Config",
+    "RotationConvGRUCell",
     "UNet",
     "UNetConfig",
+    "URNNCell",
+    "URNNCellConfig",
     "VGG11Config",
     "arma_kwargs",
     "bits_per_dim",
     "check_layer_kind",
     "count_parameters",
+    "hidden_size_for_budget",
     "is_arma",
     "make_conv2d",
     "masked_mean",

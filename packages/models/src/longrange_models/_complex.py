@@ -5,6 +5,8 @@
   ``float32``, ``complex128`` <-> ``float64``); plain ``nn.Module`` would leave it alone
   (``.double()``) or drop its imaginary part (``.to(torch.float64)``).
 * ``real_parameter_count`` counts stored real numbers: a complex entry counts twice.
+
+The complex activations themselves live in ``arma_core.complex_activations``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ __all__ = [
     "check_vector_input",
     "complex_dtype",
     "complex_glorot_",
-    "mod_relu",
-    "mod_sigmoid",
     "real_parameter_count",
 ]
 
@@ -92,17 +92,6 @@ class ComplexParamsMixin(nn.Module):
             for module, name in buffers:
                 module._buffers[name] = torch.view_as_complex(module._buffers[name].contiguous())
         return self
-
-
-def mod_relu(z: Tensor, bias: Tensor, eps: float = 1e-6) -> Tensor:
-    """modReLU (Arjovsky et al. 2016): ``ReLU(|z| + b) · z / |z|``, zero at ``z = 0``."""
-    modulus = z.abs()
-    return z * (torch.relu(modulus + bias) / modulus.clamp_min(eps))
-
-
-def mod_sigmoid(z: Tensor, alpha: Tensor, beta: Tensor) -> Tensor:
-    """Real gate from a complex pre-activation: ``σ(α·Re z + β·Im z)`` (Wolter & Yao)."""
-    return torch.sigmoid(alpha * z.real + beta * z.imag)
 
 
 def complex_glorot_(weight: Tensor) -> Tensor:

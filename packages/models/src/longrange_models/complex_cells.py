@@ -37,7 +37,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrizations, parametrize
 
-from ._complex import complex_glorot_, mod_relu, mod_sigmoid
+from arma_core.complex_activations import mod_relu, mod_sigmoid
+from arma_core.spectral import unitary_circulant_conv1d
+
+from ._complex import complex_glorot_
 from ._vector_cell import State, VectorCell
 
 __all__ = ["RECURRENT_KINDS", "ComplexGatedCell", "ComplexGatedCellConfig"]
@@ -67,8 +70,8 @@ class _UnitaryCirculant(nn.Module):
         nn.init.uniform_(self.omega, -math.pi, math.pi)
 
     def forward(self, h: Tensor) -> Tensor:
-        rotation = torch.polar(torch.ones_like(self.omega), self.omega).to(h.dtype)
-        return torch.fft.ifft(torch.fft.fft(h, dim=-1) * rotation, dim=-1)
+        omega = self.omega.to(h.real.dtype)[None]  # (1, H): one channel, the full spectrum
+        return unitary_circulant_conv1d(h[:, None], omega)[:, 0]
 
     def extra_repr(self) -> str:
         return f"{self.omega.numel()}"

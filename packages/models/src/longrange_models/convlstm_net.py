@@ -29,17 +29,23 @@ from .cells import ConvGRUCell, ConvLSTMCell
 from .config import ConfigMixin
 from .factory import ARMA_DEFAULTS, check_layer_kind, is_arma
 from .non_local import NonLocal2d
+from .rotation_gru import RotationConvGRUCell
 
 __all__ = ["CELLS", "PRESETS", "ConvLSTMNet", "ConvLSTMNetConfig"]
 
-#: Recurrent cell kinds.
-CELLS: dict[str, type[nn.Module]] = {"lstm": ConvLSTMCell, "gru": ConvGRUCell}
+#: Recurrent cell kinds. A cell class with ``needs_size = True`` (``"rotation_gru"``) is built
+#: with ``size=`` the frame size after patching, so the model needs ``frame_size``.
+CELLS: dict[str, type[nn.Module]] = {
+    "lstm": ConvLSTMCell,
+    "gru": ConvGRUCell,
+    "rotation_gru": RotationConvGRUCell,
+}
 _ACTIVATIONS = ("sigmoid", "none")
 
 
 @dataclasses.dataclass(frozen=True)
 class ConvLSTMNetConfig:
-    """The constructor arguments of :class:`ConvLSTMNet` (JSON-safe)."""
+    """The constructor arguments of [`ConvLSTMNet`][longrange_models.ConvLSTMNet] (JSON-safe)."""
 
     in_channels: int = 1
     hidden_channels: int = 32
@@ -60,6 +66,7 @@ class ConvLSTMNetConfig:
     reparam: str = "stable"
     ar_eps: float = 1e-2
     method: str = "auto"
+    frame_size: tuple[int, int] | None = None
 
 
 _NL = (2, 5)  # after the 3rd and 6th layer (0-based indices): the outputs of blocks 1 and 2
@@ -97,25 +104,29 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         num_layers: recurrent cells (the papers: 12).
         block_size: cells per block; must divide ``num_layers`` (the papers: 3).
         layer: convolution kind of every cell, one of
-            :data:`~longrange_models.factory.LAYER_KINDS`.
+            [`LAYER_KINDS`][longrange_models.LAYER_KINDS].
         kernel_size: of the cells' (moving-average) convolutions, odd.
         dilation: of those convolutions; default per kind (2 for the dilated kinds).
         ar_order: AR stages per axis for the ARMA kinds (1 = the papers' AR kernel 3×3).
-        cell: ``"lstm"`` (:class:`~longrange_models.cells.ConvLSTMCell`) or ``"gru"``.
+        cell: ``"lstm"`` ([`ConvLSTMCell`][longrange_models.ConvLSTMCell]), ``"gru"`` or
+            ``"rotation_gru"`` (needs ``frame_size``;
+            [`RotationConvGRUCell`][longrange_models.rotation_gru.RotationConvGRUCell]).
         patch_size: ``p``; frames are processed as ``(C·p², H/p, W/p)``.
         non_local_layers: 0-based indices of the cells after which a
-            :class:`~longrange_models.non_local.NonLocal2d` transforms the cell's output
+            [`NonLocal2d`][longrange_models.NonLocal2d] transforms the cell's output
             (what the next layer and any skip see; the cell's own recurrent state is untouched).
         output_activation: ``"sigmoid"`` (frames in [0, 1]) or ``"none"``.
         skip_stride: block ``b >= skip_stride`` has its output concatenated with that of block
             ``b − skip_stride``; ``None``: no skips.
         non_local_sub_sample: max-pool the keys and values of the non-local blocks by 2.
-        ar_init: :class:`arma_core.ARMA2d` options (ARMA
+        ar_init: [`arma_core.ARMA2d`][arma_core.ARMA2d] options (ARMA
             kinds only; for the plain kinds they must keep their defaults).
         boundary: as ``ar_init``.
         reparam: as ``ar_init``.
         ar_eps: as ``ar_init``.
         method: as ``ar_init``.
+        frame_size: ``(H, W)`` of the frames; needed by (only) the cells sized to the frame
+            (``cell="rotation_gru"``), which then accept only that size.
 
     Shape:
         ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.
@@ -144,6 +155,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         reparam: str = "stable",
         ar_eps: float = 1e-2,
         method: str = "auto",
+        frame_size: tuple[int, int] | list[int] | None = None,
     ) -> None:
         super().__init__()
         for name, v in (
@@ -176,6 +188,19 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             )
         if isinstance(ar_init, list):
             ar_init = tuple(ar_init)
+        cell_kwargs: dict[str, Any] = {}
+        if frame_size is not None:
+            if not isinstance(frame_size, tuple | list) or len(frame_size) != 2:
+                raise ValueError(f"frame_size should be (H, W), got {frame_size!r}")
+            frame_size = (_int("frame_size", frame_size[0]), _int("frame_size", frame_size[1]))
+            if frame_size[0] % patch_size or frame_size[1] % patch_size:
+                raise ValueError(
+                    f"patch_size={patch_size} should divide frame_size, got {frame_size}"
+                )
+        if getattr(CELLS[cell], "needs_size", False):
+            if frame_size is None:
+                raise ValueError(f"frame_size (H, W) is needed for cell={cell!r}, got None")
+            cell_kwargs["size"] = (frame_size[0] // patch_size, frame_size[1] // patch_size)
         arma = {
             "ar_init": ar_init,
             "boundary": boundary,
@@ -208,6 +233,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             reparam=reparam,
             ar_eps=ar_eps,
             method=method,
+            frame_size=frame_size,
         )
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.num_layers, self.block_size = num_layers, block_size
@@ -234,6 +260,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     kernel_size,
                     dilation=dilation,
                     ar_order=ar_order,
+                    **cell_kwargs,
                     **arma,
                 )
             )
@@ -252,8 +279,9 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ConvLSTMNet:
-        """A model from :data:`PRESETS` (``conv3``, ``conv5``, ``dilated``, ``arma``,
-        ``dilated_arma`` and each with ``_nl``), with any argument overridden."""
+        """A model from [`PRESETS`][longrange_models.CONVLSTM_PRESETS] (``conv3``, ``conv5``,
+        ``dilated``, ``arma``, ``dilated_arma`` and each with ``_nl``), with any argument
+        overridden."""
         if name not in PRESETS:
             raise ValueError(f"name should be one of {sorted(PRESETS)}, got {name!r}")
         return cls(**{**PRESETS[name], **overrides})
@@ -271,6 +299,11 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                 f"got shape {tuple(inputs.shape)}"
             )
         p = self.patch_size
+        if self.config.frame_size is not None and (h, w) != tuple(self.config.frame_size):
+            raise ValueError(
+                f"inputs should have frame_size={tuple(self.config.frame_size)} frames, "
+                f"got H×W = {h}×{w}"
+            )
         if h % p or w % p:
             raise ValueError(f"patch_size={p} should divide the frame size, got H×W = {h}×{w}")
         _int("future", future)

@@ -25,7 +25,9 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from ._complex import complex_glorot_, mod_relu
+from arma_core.complex_activations import mod_relu
+
+from ._complex import complex_glorot_
 from ._vector_cell import State, VectorCell
 
 __all__ = ["URNNCell", "URNNCellConfig"]
