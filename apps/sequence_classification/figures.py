@@ -1,0 +1,71 @@
+"""Figures of the sequence app: one run's learning curves, and the memory-task comparison (loss
+curves of every cell on one plot, with the memoryless baseline; seed 002's Fig. 1 shape)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from apps.framework import plot_metric_curves, save_figure
+
+__all__ = ["metrics_csv_of", "plot_learning_curves", "plot_memory_comparison"]
+
+
+def metrics_csv_of(module) -> Path | None:
+    """The ``metrics.csv`` of the module's CSV logger (flushed first), or ``None``."""
+    trainer = getattr(module, "_trainer", None)
+    for logger in getattr(trainer, "loggers", []) if trainer is not None else []:
+        path = getattr(getattr(logger, "experiment", None), "metrics_file_path", None)
+        if path is not None:
+            logger.save()
+            return Path(path) if Path(path).is_file() else None
+    return None
+
+
+def plot_learning_curves(module, path: str | os.PathLike[str]) -> Path | None:
+    """Training loss per step, validation loss and accuracy/AUROC per epoch of a fitted module;
+    ``None`` when nothing was logged."""
+    csv_path = metrics_csv_of(module)
+    if csv_path is None:
+        return None
+    keys = ["train_loss", "val_loss", "val_acc", "val_auroc", "val_symbol_acc"]
+    return plot_metric_curves(csv_path, path, keys)
+
+
+def plot_memory_comparison(
+    curves: Mapping[str, Sequence[Sequence[float]]],
+    baseline: float,
+    path: str | os.PathLike[str],
+    title: str,
+    ylabel: str = "training loss",
+    every: int = 1,
+) -> Path:
+    """Loss curves of every cell on one plot: mean over seeds (line) and min-max band.
+
+    Args:
+        curves: ``cell -> [seed][step]`` losses (every ``every`` steps).
+        baseline: the memoryless loss (dashed line).
+        path: the PNG written.
+        title: the plot's title.
+        ylabel: the y axis' label.
+        every: steps between two recorded values.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, runs in curves.items():
+        a = np.asarray(runs, dtype=float)  # (seeds, points)
+        steps = np.arange(1, a.shape[1] + 1) * every
+        (line,) = ax.plot(steps, a.mean(0), label=f"{name} ({a.shape[0]} seeds)", lw=1.5)
+        ax.fill_between(steps, a.min(0), a.max(0), color=line.get_color(), alpha=0.2, lw=0)
+    ax.axhline(baseline, color="k", ls="--", lw=1, label=f"memoryless baseline {baseline:.4g}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,0 +1,203 @@
+"""The networks of the sequence app: MultiresNet, an ARMA1d conv net, an LSTM classifier, and the
+recurrent cells of the memory tasks at an equal parameter budget.
+
+Legend: N batch, C_in input channels, L length, C width, K classes, H hidden units.
+
+Every classifier maps ``(x, lengths)`` to logits ``(N, K)``, where ``x`` is ``(N, C_in, L)`` reals
+or ``(N, L)`` int64 token ids and ``lengths (N,)`` the real lengths (padding after them); the
+pooling averages over the first ``lengths[n]`` positions only
+([`masked_mean`][longrange_models.masked_mean]).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from arma_core import ARMA1d
+from longrange_models import MultiresNet, masked_mean
+from longrange_models.multiresnet import PRESETS as MULTIRES_PRESETS
+from longrange_models.sequence import (
+    SEQUENCE_CELLS,
+    RecurrentSequenceModel,
+    hidden_size_for_budget,
+)
+
+__all__ = [
+    "CLASSIFIERS",
+    "MEMORY_CELLS",
+    "ARMAConvNet",
+    "LSTMClassifier",
+    "MemoryModel",
+    "build_network",
+]
+
+#: Models of the classification tasks.
+CLASSIFIERS: tuple[str, ...] = ("multiresnet", "arma", "lstm")
+#: Models of the memory tasks (``longrange_models.sequence.SEQUENCE_CELLS``).
+MEMORY_CELLS: tuple[str, ...] = tuple(SEQUENCE_CELLS)
+
+
+def _length_mask(x: Tensor, lengths: Tensor) -> Tensor:
+    """``(N, 1, L)`` float mask of the valid positions of ``x (N, C, L)``."""
+    pos = torch.arange(x.shape[-1], device=x.device)
+    return (pos < lengths.to(x.device)[:, None]).to(x.dtype)[:, None, :]
+
+
+class _Encoder(nn.Module):
+    """Real ``(N, C_in, L)`` through a 1x1 conv, or tokens ``(N, L)`` through an embedding, to
+    ``(N, C, L)``."""
+
+    def __init__(self, channels: int, in_channels: int | None, num_tokens: int | None) -> None:
+        super().__init__()
+        if (in_channels is None) == (num_tokens is None):
+            raise ValueError(
+                f"give exactly one of in_channels and num_tokens, got {in_channels!r}, "
+                f"{num_tokens!r}"
+            )
+        self.tokens = num_tokens is not None
+        self.net = (
+            nn.Embedding(num_tokens, channels)
+            if num_tokens is not None
+            else nn.Conv1d(in_channels, channels, 1)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).transpose(1, 2) if self.tokens else self.net(x)
+
+
+class ARMAConvNet(nn.Module):
+    """Residual ARMA1d conv net: encoder, ``num_blocks`` x [ARMA1d 3-tap, BatchNorm, GELU] with
+    skips, masked mean pooling, linear head. ``(x, lengths) -> (N, K)``.
+
+    The AR filter is not causal: padded positions are zeroed before every block, and the AR
+    solve uses a zero boundary, but a padded batch still differs from the unpadded one (the AR
+    response of a valid position reaches past the real end); use MultiresNet where this matters.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int | None = None,
+        num_tokens: int | None = None,
+        channels: int = 32,
+        num_blocks: int = 4,
+        ar_order: int = 1,
+    ) -> None:
+        super().__init__()
+        self.encoder = _Encoder(channels, in_channels, num_tokens)
+        self.convs = nn.ModuleList(
+            ARMA1d(channels, channels, 3, padding=1, ar_order=ar_order, boundary="zero")
+            for _ in range(num_blocks)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(channels) for _ in range(num_blocks))
+        self.head = nn.Linear(channels, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        h = self.encoder(x)
+        mask = _length_mask(h, lengths)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            h = h + F.gelu(norm(conv(h * mask)))
+        return self.head(masked_mean(h, lengths))
+
+
+class LSTMClassifier(nn.Module):
+    """LSTM baseline: encoder, ``num_layers`` LSTM layers of ``hidden`` units, masked mean of
+    the outputs over time, linear head. ``(x, lengths) -> (N, K)``. Causal, so padding after the
+    real length changes nothing."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int | None = None,
+        num_tokens: int | None = None,
+        channels: int = 32,
+        hidden: int = 64,
+        num_layers: int = 1,
+    ) -> None:
+        super().__init__()
+        self.encoder = _Encoder(channels, in_channels, num_tokens)
+        self.lstm = nn.LSTM(channels, hidden, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        out, _ = self.lstm(self.encoder(x).transpose(1, 2))  # (N, L, H)
+        return self.head(masked_mean(out.transpose(1, 2), lengths))
+
+
+class MultiresClassifier(nn.Module):
+    """[`MultiresNet`][longrange_models.MultiresNet] with the app's ``(x, lengths)`` call."""
+
+    def __init__(self, net: MultiresNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        return self.net(x, lengths)
+
+
+class MemoryModel(nn.Module):
+    """A recurrent cell for the memory tasks: copy ``(N, T) tokens -> (N, T, 9)`` logits per step;
+    adding ``(N, T, 2) -> (N,)`` (the read-out at the last step)."""
+
+    def __init__(self, cell: str, task: str, hidden_size: int) -> None:
+        super().__init__()
+        self.task = task
+        if task == "copy":
+            self.rnn = RecurrentSequenceModel(cell, 10, 9, hidden_size, num_tokens=10)
+        else:
+            self.rnn = RecurrentSequenceModel(cell, 2, 1, hidden_size)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        out = self.rnn(x)
+        return out if self.task == "copy" else out[:, -1, 0]
+
+
+def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Module, dict]:
+    """The network of ``model`` for the data ``spec`` (a data module's ``spec``).
+
+    Keyword arguments (unused ones are ignored): ``preset`` (a MultiresNet preset name or
+    ``None``), ``channels``, ``num_blocks``, ``kernel_size``, ``dropout``, ``norm``, ``hidden``,
+    ``param_budget`` (memory cells: the hidden size is chosen for this many real parameters).
+
+    Returns:
+        ``(network, info)``; ``info`` holds JSON-safe facts (e.g. the chosen hidden size).
+    """
+    kind = spec["kind"]
+    if kind in ("copy", "adding"):
+        if model not in MEMORY_CELLS:
+            raise ValueError(f"model should be one of {MEMORY_CELLS} for {kind}, got {model!r}")
+        inputs, outputs = (10, 9) if kind == "copy" else (2, 1)
+        hidden = hidden_size_for_budget(model, inputs, outputs, int(kw["param_budget"]))
+        return MemoryModel(model, kind, hidden), {"hidden_size": hidden}
+    if model not in CLASSIFIERS:
+        raise ValueError(f"model should be one of {CLASSIFIERS} for {spec['task']}, got {model!r}")
+    io = {
+        "num_classes": spec["num_classes"],
+        "in_channels": spec["in_channels"],
+        "num_tokens": spec["num_tokens"],
+    }
+    if model == "multiresnet":
+        preset = kw.get("preset")
+        if preset is not None:
+            if preset not in MULTIRES_PRESETS:
+                names = sorted(MULTIRES_PRESETS)
+                raise ValueError(f"preset should be one of {names}, got {preset!r}")
+            cfg = {**MULTIRES_PRESETS[preset], **io, "seq_len": spec["seq_len"]}
+        else:
+            cfg = {
+                **io,
+                "channels": kw["channels"],
+                "num_blocks": kw["num_blocks"],
+                "kernel_size": kw["kernel_size"],
+                "seq_len": spec["seq_len"],
+                "dropout": kw["dropout"],
+                "norm": kw["norm"],
+            }
+        return MultiresClassifier(MultiresNet(**cfg)), {"multiresnet": cfg}
+    if model == "arma":
+        return ARMAConvNet(channels=kw["channels"], num_blocks=kw["num_blocks"], **io), {}
+    return LSTMClassifier(channels=kw["channels"], hidden=kw["hidden"], **io), {}
