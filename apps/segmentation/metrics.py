@@ -12,7 +12,8 @@ From the confusion counts ``tp, fp, tn, fn`` of a thresholded prediction:
 
 For binary masks ``F1`` and ``DC`` are the same number (the papers report both); ``F1`` is
 computed from ``PC`` and ``SE`` and ``DC`` from the counts, so they agree only because the algebra
-says so. Two aggregations, both accumulated by :class:`SegmentationMetrics`:
+says so. Two aggregations, both accumulated by
+[`SegmentationMetrics`][apps.segmentation.metrics.SegmentationMetrics]:
 
 - **per-image mean**: each metric on each image, then the mean over images (as most ISIC papers);
 - **pixel-pooled**: the counts summed over every pixel of the set, then each metric once.
@@ -89,7 +90,8 @@ def metrics_from_counts(counts: Tensor) -> dict[str, Tensor]:
         counts (Tensor[..., 4]): ``(tp, fp, tn, fn)``.
 
     Returns:
-        dict name -> Tensor[...] (float64), names :data:`METRIC_NAMES`.
+        dict name -> Tensor[...] (float64), names
+        [`METRIC_NAMES`][apps.segmentation.metrics.METRIC_NAMES].
     """
     if not isinstance(counts, Tensor) or counts.ndim < 1 or counts.shape[-1] != 4:
         shape = tuple(counts.shape) if isinstance(counts, Tensor) else type(counts).__name__
@@ -114,7 +116,8 @@ class SegmentationMetrics(Metric):
     ``update(preds, target)`` with ``preds (Tensor[N, 1, H, W])`` probabilities (or any
     ``(N, ...)`` shape matching ``target``); ``compute()`` returns a dict with keys
     ``"<name>"`` (per-image mean) and ``"<name>_pooled"`` for every name in
-    :data:`METRIC_NAMES`. States are sums, so DDP synchronisation is exact.
+    [`METRIC_NAMES`][apps.segmentation.metrics.METRIC_NAMES]. States are sums, so DDP
+    synchronisation is exact.
 
     Args:
         threshold: probability above which a pixel is foreground (0.5 in the papers).

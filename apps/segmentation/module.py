@@ -2,9 +2,9 @@
 
 Test metrics (``summary.json``): ``test_<m>`` (per-image mean) and ``test_<m>_pooled``
 (pixel-pooled) for ``m`` in ACC, SE, SP, PC, F1, JS, DC at threshold 0.5
-(:mod:`apps.segmentation.metrics`). Baselines: the same metrics of the all-background and
-all-foreground predictions on the test set. Figures: prediction/ground-truth overlays and the
-learning curves.
+([`apps.segmentation.metrics`][apps.segmentation.metrics]). Baselines: the same metrics of the
+all-background and all-foreground predictions on the test set. Figures: prediction/ground-truth
+overlays and the learning curves.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``ARMA2d(...)(x)`` computes ``T = conv2d(x)`` (the moving-average part, any conv argument) and
 then solves ``A ⋆ Y = T`` per output channel (the autoregressive part), see
-:func:`arma_core.ar_solve`. With the default ``ar_init=0.0`` the AR filter is the identity and the
-layer equals the convolution with the same weights.
+[`arma_core.ar_solve`][arma_core.ar_solve]. With the default ``ar_init=0.0`` the AR filter is the
+identity and the layer equals the convolution with the same weights.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ _DOC = """{title}
             part. Adds ``{d}·2·out_channels·ar_order`` parameters.
         ar_init: ``0.0`` (identity: the layer starts as its convolution), a std for a normal
             draw of the unconstrained AR parameters, or a pair ``(a_left, a_right)``.
-        boundary: ``"circular"`` or ``"zero"`` (see :func:`arma_core.ar_solve`).
+        boundary: ``"circular"`` or ``"zero"`` (see [`arma_core.ar_solve`][arma_core.ar_solve]).
         reparam: ``"stable"`` (``|a_left| + |a_right| <= 1 − ar_eps``, always invertible) or the
             papers' ``"icml_eq16"`` / ``"neurips_eq9"`` (not stable; ablations only).
         ar_eps: stability margin of each factor for ``reparam="stable"``.

@@ -3,7 +3,7 @@
 Legend: N batch, C channels, D spatial axes (1, 2 or 3), Q stages per axis.
 
 The filter on axis ``a`` is the cascade of ``Q`` factors ``[a_left, 1, a_right]`` (convention of
-:mod:`arma_stability.ztransform`: ``(A ⋆ y)[i] = a_left y[i−1] + y[i] + a_right y[i+1]``), and
+``arma_stability.ztransform``: ``(A ⋆ y)[i] = a_left y[i−1] + y[i] + a_right y[i+1]``), and
 the full filter is the product of the D axis filters. The solve costs one transform round trip
 (``"fft"``) or D small GEMMs (``"matmul"``) however many stages; ``"auto"`` picks the faster
 by size.
@@ -120,7 +120,8 @@ def ar_solve(
     Args:
         input (Tensor[N, C, *S]): ``T``, with ``D = len(S)`` in {1, 2, 3}.
         coefficients (Tensor[D, C, Q, 2]): per axis, channel and stage ``(a_left, a_right)``
-            (e.g. from :func:`arma_stability.stable_coefficients`). ``Q = 0`` returns the input.
+            (e.g. from [`arma_stability.stable_coefficients`][arma_stability.stable_coefficients]).
+            ``Q = 0`` returns the input.
         boundary: ``"circular"`` (exact periodic solve) or ``"zero"``: pad every axis with
             ``p = ceil(log(1e-6) / log ρ)`` zeros per side, where ``ρ < 1`` is the decay rate of
             the inverse filter's impulse response, solve circularly and crop. This approximates
@@ -189,7 +190,7 @@ def ar_solve1d(
 ) -> Tensor:
     """1D AR solve. ``input (Tensor[N, C, L])``, ``coefficients (Tensor[1, C, Q, 2])``.
 
-    See :func:`ar_solve`.
+    See [`ar_solve`][arma_core.ar_solve].
     """
     return _fixed_d(1, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
 
@@ -205,7 +206,7 @@ def ar_solve2d(
     """2D separable AR solve. ``input (Tensor[N, C, H, W])``, ``coefficients (Tensor[2, C, Q, 2])``
     with ``coefficients[0]`` along H and ``coefficients[1]`` along W.
 
-    See :func:`ar_solve`.
+    See [`ar_solve`][arma_core.ar_solve].
     """
     return _fixed_d(2, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
 
@@ -222,6 +223,6 @@ def ar_solve3d(
 
     ``input (Tensor[N, C, D, H, W])``, ``coefficients (Tensor[3, C, Q, 2])``.
 
-    See :func:`ar_solve`.
+    See [`ar_solve`][arma_core.ar_solve].
     """
     return _fixed_d(3, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)

@@ -31,7 +31,7 @@ class UnstableFilterError(ValueError):
 
 @dataclass(frozen=True)
 class LayerAudit:
-    """One row of :func:`audit`: the worst channel of one ARMA layer."""
+    """One row of [`audit`][arma_stability.audit.audit]: the worst channel of one ARMA layer."""
 
     name: str
     margin: float
@@ -73,7 +73,8 @@ def audit(model: nn.Module, tol: float = STABILITY_TOL) -> list[LayerAudit]:
 
 
 def assert_stable(model: nn.Module, tol: float = STABILITY_TOL) -> list[LayerAudit]:
-    """Raise :class:`UnstableFilterError` naming the worst layer if any AR filter is unstable.
+    """Raise [`UnstableFilterError`][arma_stability.UnstableFilterError] naming the worst layer if
+    any AR filter is unstable.
 
     Returns:
         The audit rows when every layer is stable.

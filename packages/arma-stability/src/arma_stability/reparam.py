@@ -3,10 +3,12 @@
 A factor acts on a sequence as ``(A ⋆ y)[i] = a_left·y[i-1] + y[i] + a_right·y[i+1]``. Its
 spectrum on the unit circle is ``Â(ω) = 1 + (a_left + a_right) cos ω + i (a_right − a_left) sin ω``,
 so ``|a_left| + |a_right| < 1`` keeps ``Re Â ≥ 1 − |a_left + a_right| > 0``: the inverse exists and
-is BIBO-stable. :func:`stable_coefficients` guarantees that bound with a margin ``eps``.
+is BIBO-stable. [`stable_coefficients`][arma_stability.stable_coefficients] guarantees that bound
+with a margin ``eps``.
 
-The two maps printed in the ARMA-Nets papers (:func:`icml_eq16`, :func:`neurips_eq9`) do **not**
-guarantee it; they are kept, under their names, only for the stability ablation.
+The two maps printed in the ARMA-Nets papers ([`icml_eq16`][arma_stability.icml_eq16],
+[`neurips_eq9`][arma_stability.neurips_eq9]) do **not** guarantee it; they are kept, under their
+names, only for the stability ablation.
 
 Shapes: ``params (Tensor[..., 2])`` -> ``coefficients (Tensor[..., 2])`` with the last dimension
 holding ``(a_left, a_right)``.
@@ -73,12 +75,13 @@ def stable_coefficients(params: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
 
 
 def stable_parameters(coefficients: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
-    """Inverse of :func:`stable_coefficients`: parameters that produce ``coefficients``.
+    """Inverse of [`stable_coefficients`][arma_stability.stable_coefficients]: parameters that
+    produce ``coefficients``.
 
     Args:
         coefficients (Tensor[..., 2]): desired ``(a_left, a_right)`` with
             ``|a_left| + |a_right| < 1 - eps``.
-        eps: the margin used by :func:`stable_coefficients`.
+        eps: the margin used by [`stable_coefficients`][arma_stability.stable_coefficients].
 
     Returns:
         Tensor[..., 2]: ``(p0, p1)`` such that ``stable_coefficients(p, eps) == coefficients``.
@@ -153,7 +156,8 @@ REPARAMETERIZATIONS: dict[str, Reparameterization] = {
 def coefficients_from_parameters(
     params: Tensor, reparam: str = "stable", eps: float = DEFAULT_EPS
 ) -> Tensor:
-    """Apply the re-parameterisation named ``reparam`` (a key of :data:`REPARAMETERIZATIONS`).
+    """Apply the re-parameterisation named ``reparam`` (a key of
+    [`REPARAMETERIZATIONS`][arma_stability.REPARAMETERIZATIONS]).
 
     Args:
         params (Tensor[..., 2]): unconstrained parameters.

@@ -245,7 +245,8 @@ def region_of_convergence(coefficients: Tensor) -> tuple[Tensor, Tensor]:
 def decay_rate(coefficients: Tensor) -> Tensor:
     """Geometric decay ``ρ < 1`` of the inverse filter's impulse response, ``|h[k]| = O(ρ^|k|)``.
 
-    ``ρ = max(r_in, 1/r_out)`` from :func:`region_of_convergence`; 1 for a singular filter.
+    ``ρ = max(r_in, 1/r_out)`` from [`region_of_convergence`][arma_stability.region_of_convergence];
+    1 for a singular filter.
 
     Args:
         coefficients (Tensor[..., Q, 2]): per-stage ``(a_left, a_right)``.

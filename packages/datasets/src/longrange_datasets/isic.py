@@ -6,10 +6,10 @@ Layout: ``root/ISIC2018_Task1-2_Training_Input/ISIC_<id>.jpg`` and
 the mask together (``tv_tensors.Mask`` is resized with nearest neighbour). The split is drawn
 once by seed and written to ``root/longrange_split.json``, then reused.
 
-:func:`write_synthetic_isic` writes procedural lesions in the same layout: irregular blobs with
-colour and texture variation, hair-like strokes, vignetting, and satellite blobs that belong to
-the lesion only when their tint matches the main lesion's — a label that depends on context
-elsewhere in the image.
+[`write_synthetic_isic`][longrange_datasets.write_synthetic_isic] writes procedural lesions in the
+same layout: irregular blobs with colour and texture variation, hair-like strokes, vignetting, and
+satellite blobs that belong to the lesion only when their tint matches the main lesion's — a label
+that depends on context elsewhere in the image.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def adding_baseline_mse() -> float:
 
 
 class _SeededTask(Dataset):
-    """``size`` items; item ``i`` is drawn from ``default_rng((seed, i))`` by :meth:`_draw`."""
+    """``size`` items; item ``i`` is drawn from ``default_rng((seed, i))`` by ``_draw``."""
 
     def __init__(self, size: int, seed: int) -> None:
         _check_positive("size", size)

@@ -9,9 +9,10 @@ Both cells share one contract (as the recurrent layers of ``state-spaces/s4``):
 * ``forward(x, state=None) -> (outputs, state)`` over a clip ``x (N, T, C, H, W)``, outputs
   ``(N, T, K, H, W)``.
 
-Every convolution is built by :func:`longrange_models.factory.make_conv2d`, so the layer kind
-(``"conv"``, ``"dilated"``, ``"arma"``, ``"dilated-arma"``) is one argument and the spatial size
-is kept.
+Every convolution is built by
+[`longrange_models.factory.make_conv2d`][longrange_models.make_conv2d], so the layer kind
+(``"conv"``, ``"dilated"``, ``"arma"``, ``"dilated-arma"``) is one argument and the spatial size is
+kept.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class _ConvCell(nn.Module):
 
         Args:
             x (Tensor[N, T, C, H, W]): the input frames.
-            state: from :meth:`init_state` or a previous call; default zeros.
+            state: from ``init_state`` or a previous call; default zeros.
 
         Returns:
             ``(outputs, state)``: the hidden states ``Tensor[N, T, K, H, W]`` and the last state.
@@ -134,11 +135,11 @@ class ConvLSTMCell(_ConvCell):
     Args:
         in_channels: ``C``.
         hidden_channels: ``K``.
-        layer: a :data:`~longrange_models.factory.LAYER_KINDS` kind.
+        layer: a [`LAYER_KINDS`][longrange_models.LAYER_KINDS] kind.
         kernel_size: of the gate convolution (odd).
         dilation: of the gate convolution; default per kind (1, or 2 for the dilated kinds).
         ar_order: AR stages per axis for the ARMA kinds.
-        **arma_options: passed to :class:`arma_core.ARMA2d` (ARMA kinds only).
+        **arma_options: passed to [`arma_core.ARMA2d`][arma_core.ARMA2d] (ARMA kinds only).
     """
 
     num_states = 2
@@ -192,7 +193,7 @@ class ConvGRUCell(_ConvCell):
 
     ``n = tanh(conv_n([x_t, σ(r) ⊙ h]))``,  ``h_t = (1 − σ(z)) ⊙ n + σ(z) ⊙ h``.
 
-    The state is ``(h,)``. Arguments as :class:`ConvLSTMCell`.
+    The state is ``(h,)``. Arguments as [`ConvLSTMCell`][longrange_models.ConvLSTMCell].
     """
 
     num_states = 1

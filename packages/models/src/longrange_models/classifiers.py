@@ -4,13 +4,14 @@ The baselines of the ARMA papers' image-classification appendix (ICML draft App.
 App. A.4): the same networks with every 3×3 convolution a plain ``nn.Conv2d`` (``layer="conv"``)
 or an ``ARMA2d`` (``layer="arma"``), or the dilated kinds.
 
-- :class:`VGG11`: the CIFAR VGG-11 (features 64-M-128-M-256-256-M-512-512-M-512-512-M, each conv
-  3×3 → [BN] → ReLU), global average pooling and a linear classifier (``hidden=(512, 512)`` and
-  ``dropout=0.5`` give the authors' three-layer head instead).
-- :class:`ResNet18`: the CIFAR ResNet-18 (3×3 stem, BasicBlocks [2, 2, 2, 2] of 64-128-256-512
-  channels, strides 1-2-2-2, global average pooling, linear). The 3×3 convolutions, strided ones
-  included, come from the factory; the 1×1 projection shortcuts stay plain ``nn.Conv2d`` (they see
-  one pixel each, an AR filter there is not part of this model).
+- [`VGG11`][longrange_models.VGG11]: the CIFAR VGG-11 (features
+  64-M-128-M-256-256-M-512-512-M-512-512-M, each conv 3×3 → [BN] → ReLU), global average pooling and
+  a linear classifier (``hidden=(512, 512)`` and ``dropout=0.5`` give the authors' three-layer head
+  instead).
+- [`ResNet18`][longrange_models.ResNet18]: the CIFAR ResNet-18 (3×3 stem, BasicBlocks [2, 2, 2, 2]
+  of 64-128-256-512 channels, strides 1-2-2-2, global average pooling, linear). The 3×3
+  convolutions, strided ones included, come from the factory; the 1×1 projection shortcuts stay
+  plain ``nn.Conv2d`` (they see one pixel each, an AR filter there is not part of this model).
 
 Small maps: an ARMA layer whose output map is smaller than ``2·ar_order + 1`` pixels on a side
 (VGG-11's last two convolutions run on 2×2 maps for 32×32 input) runs as its convolution alone;
@@ -72,7 +73,7 @@ def _factory_args(layer: str, kernel_size: int, ar_order: int, **options: Any) -
 
 @dataclasses.dataclass(frozen=True)
 class VGG11Config:
-    """The arguments of :class:`VGG11` (JSON-safe)."""
+    """The arguments of [`VGG11`][longrange_models.VGG11] (JSON-safe)."""
 
     num_classes: int = 10
     in_channels: int = 3
@@ -218,7 +219,7 @@ class BasicBlock(nn.Module):
 
 @dataclasses.dataclass(frozen=True)
 class ResNet18Config:
-    """The arguments of :class:`ResNet18` (JSON-safe)."""
+    """The arguments of [`ResNet18`][longrange_models.ResNet18] (JSON-safe)."""
 
     num_classes: int = 10
     in_channels: int = 3

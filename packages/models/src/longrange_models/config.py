@@ -2,9 +2,9 @@
 
 A model ``M`` declares ``config_class = MConfig`` (a frozen dataclass whose fields are plain
 JSON values: int, float, str, bool, None, lists/tuples of them) and is built as ``M(**fields)``.
-Mixing in :class:`ConfigMixin` gives ``M.from_config(cfg | dict)`` and ``m.to_config() -> dict``;
-``json.dumps(m.to_config())`` always works and ``M.from_config(m.to_config())`` rebuilds the same
-architecture.
+Mixing in [`ConfigMixin`][longrange_models.ConfigMixin] gives ``M.from_config(cfg | dict)`` and
+``m.to_config() -> dict``; ``json.dumps(m.to_config())`` always works and
+``M.from_config(m.to_config())`` rebuilds the same architecture.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ __all__ = [
 #: The valid layer kinds, in the papers' order.
 LAYER_KINDS: tuple[str, ...] = ("conv", "dilated", "arma", "dilated-arma")
 _DEFAULT_DILATION = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
-#: The ARMA options a model passes through, at :class:`arma_core.ARMA2d`'s defaults.
+#: The ARMA options a model passes through, at [`arma_core.ARMA2d`][arma_core.ARMA2d]'s defaults.
 ARMA_DEFAULTS: dict[str, Any] = {
     "ar_init": 0.0,
     "boundary": "circular",
@@ -41,7 +41,8 @@ _ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
 
 
 def check_layer_kind(layer: str) -> str:
-    """Return ``layer`` if it is one of :data:`LAYER_KINDS`, else raise a ``ValueError``."""
+    """Return ``layer`` if it is one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS], else raise a
+    ``ValueError``."""
     if not isinstance(layer, str) or layer not in LAYER_KINDS:
         raise ValueError(f"layer should be one of {LAYER_KINDS}, got {layer!r}")
     return layer
@@ -68,7 +69,7 @@ def make_conv2d(
     """A 2D convolution of the given kind with "same" padding.
 
     Args:
-        layer: one of :data:`LAYER_KINDS`.
+        layer: one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS].
         in_channels: as ``nn.Conv2d`` (odd
             ``kernel_size``, so the padding ``dilation·(kernel_size − 1)/2`` keeps the size).
         out_channels: as ``in_channels``.
@@ -80,7 +81,7 @@ def make_conv2d(
             and 2 for ``"dilated"``/``"dilated-arma"``.
         ar_order: stages of length-3 AR factors per axis for the ARMA kinds (1 = the papers'
             AR kernel 3×3); ignored by the plain kinds.
-        **arma_options: passed to :class:`arma_core.ARMA2d` (``ar_init``, ``boundary``,
+        **arma_options: passed to [`arma_core.ARMA2d`][arma_core.ARMA2d] (``ar_init``, ``boundary``,
             ``reparam``, ``ar_eps``, ``method``); rejected for the plain kinds.
 
     Returns:
@@ -120,12 +121,13 @@ def make_conv2d(
 
 
 def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
-    """:func:`make_conv2d` keyword arguments for ``layer``: the ARMA options only for ARMA kinds.
+    """[`make_conv2d`][longrange_models.make_conv2d] keyword arguments for ``layer``: the ARMA
+    options only for ARMA kinds.
 
-    Options left at their defaults (:data:`ARMA_DEFAULTS`; ``None`` also means the default) are
-    dropped, so a plain kind builds; a changed option with a plain kind is passed on and
-    :func:`make_conv2d` rejects it. A list ``ar_init`` (from JSON) becomes the pair
-    ``(a_left, a_right)``.
+    Options left at their defaults ([`ARMA_DEFAULTS`][longrange_models.ARMA_DEFAULTS]; ``None`` also
+    means the default) are dropped, so a plain kind builds; a changed option with a plain kind is
+    passed on and [`make_conv2d`][longrange_models.make_conv2d] rejects it. A list ``ar_init`` (from
+    JSON) becomes the pair ``(a_left, a_right)``.
     """
     out: dict[str, Any] = {"ar_order": ar_order}
     for name, value in options.items():

@@ -30,7 +30,8 @@ in either tail (``e^-1700``, below float64) keep an accurate log and gradients s
 bin edge ``(2v − 254)/255`` is computed once the same way for both bins it bounds, so the 256
 masses telescope and sum to 1 to a few ulps in float32 too. PixelCNN++ instead replaces interior
 masses below ``1e-5`` by ``pdf(x) · 2/255`` (an approximation, not normalised);
-``pixelcnn_fallback=True`` in :func:`mixture_nll` reproduces that rule for reference numbers.
+``pixelcnn_fallback=True`` in [`mixture_nll`][longrange_models.mixture_nll] reproduces that rule for
+reference numbers.
 
 Dimension letters: ``N`` batch, ``P`` parameters, ``C`` channels (1 or 3), ``M`` mixture
 components, ``S`` any trailing positions (``H, W`` or ``L``), ``V = 256`` values.
@@ -189,7 +190,7 @@ def mixture_nll(
 
     Returns:
         ``Tensor[N]``: ``−log p(target)`` per sample. Divide by ``C·prod(S)·ln 2`` for
-        bits/dim (:func:`bits_per_dim`).
+        bits/dim ([`bits_per_dim`][longrange_models.bits_per_dim]).
     """
     params = _float(params)
     _check_values(target, "target")
@@ -276,7 +277,7 @@ def _channel(
 ) -> tuple[Tensor, Tensor]:
     """Row ``c`` of the conditionals, ``(N, V)``, given component log-weights ``log_w``
     ``(N, M)`` (any constant offset) and ``previous[:, :c]``; also the per-component log-masses
-    ``(N, V, M)`` for :func:`_observe`."""
+    ``(N, V, M)`` for ``_observe``."""
     mu = means[:, c]  # (N, M)
     if c >= 1:
         x = _scaled(previous[:, :c], means.dtype)  # (N, c)
@@ -308,10 +309,10 @@ def mixture_sample(
     """Exact draws from the discretised distribution, channel by channel.
 
     Each channel is a categorical draw (``torch.multinomial``) from its conditional
-    log-probabilities (the rows of :func:`mixture_log_probs`) given the channels already
-    drawn, so the draw follows the joint exactly and is a deterministic function of ``params``
-    and the generator's state. (PixelCNN++ instead draws a component, then continuous
-    logistics, and couples on the continuous values.)
+    log-probabilities (the rows of [`mixture_log_probs`][longrange_models.mixture_log_probs]) given
+    the channels already drawn, so the draw follows the joint exactly and is a deterministic
+    function of ``params`` and the generator's state. (PixelCNN++ instead draws a component, then
+    continuous logistics, and couples on the continuous values.)
 
     Args:
         params: ``Tensor[N, P]``.
@@ -338,7 +339,10 @@ class LogisticMixtureHead(nn.Module):
     """A 1×1 projection from ``hidden`` features to the mixture's ``P`` parameters.
 
     ``(N, hidden, *S) -> (N, P, *S)`` for any trailing positions (``(L,)`` or ``(H, W)``);
-    :meth:`nll` and :meth:`sample` apply :func:`mixture_nll` / :func:`mixture_sample`.
+    [`nll`][longrange_models.LogisticMixtureHead.nll] and
+    [`sample`][longrange_models.LogisticMixtureHead.sample] apply
+    [`mixture_nll`][longrange_models.mixture_nll] /
+    [`mixture_sample`][longrange_models.mixture_sample].
 
     Args:
         hidden: input features.

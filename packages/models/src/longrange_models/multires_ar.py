@@ -6,14 +6,16 @@ An image ``(N, C, H, W)`` of 8-bit values is flattened in raster order, ``x.flat
 position ``i = row·W + col``, the ``C`` values of a pixel at one position (the authors'
 ``view(3, 1024)``). The network sees the sequence scaled to ``2v/255 − 1`` and shifted right by
 one position (``(0, x_0, …, x_{L−2})``), so its output ``i`` — the discretised logistic mixture's
-parameters of pixel ``i`` (:mod:`longrange_models.logistic_mixture`) — depends on pixels ``< i``
-only. The body is a 1×1 encoder, ``num_blocks`` :class:`~longrange_models.multiresnet.
-MultiresBlock` with the extra 1×1 convolution after GLU (Sec. 5.4) and a 1×1 head.
+parameters of pixel ``i`` (``longrange_models.logistic_mixture``) — depends on pixels ``< i``
+only. The body is a 1×1 encoder, ``num_blocks``
+[`MultiresBlock`][longrange_models.MultiresBlock] with the extra 1×1 convolution after GLU
+(Sec. 5.4) and a 1×1 head.
 
 Streaming: every block is causal and position-wise apart from its MultiresConv, which
 multires-core steps exactly with ring buffers (``O(K·J)`` per channel and step, fused numba
-kernel where available). So :meth:`MultiresAR.sample` produces each pixel with one step per
-block instead of a forward over the prefix (:meth:`MultiresAR.sample_by_recompute`, the
+kernel where available). So [`MultiresAR.sample`][longrange_models.MultiresAR.sample] produces each
+pixel with one step per block instead of a forward over the prefix
+([`MultiresAR.sample_by_recompute`][longrange_models.MultiresAR.sample_by_recompute], the
 reference: same model, same generator state, the same draws). Norms: a LayerNorm over channels
 acts on one position at a time, and a BatchNorm in eval mode is a fixed per-channel affine map,
 so both stream exactly; a BatchNorm in training mode (batch statistics) and dropout in training
@@ -59,8 +61,9 @@ def scale_values(x: Tensor, dtype: torch.dtype) -> Tensor:
 
 @dataclass
 class ARState:
-    """Streaming state of :class:`MultiresAR`: one multires-core state per block; ``t`` is the
-    position whose parameters the next :meth:`MultiresAR.step` returns."""
+    """Streaming state of [`MultiresAR`][longrange_models.MultiresAR]: one multires-core state per
+    block; ``t`` is the position whose parameters the next
+    [`MultiresAR.step`][longrange_models.MultiresAR.step] returns."""
 
     blocks: list[StreamState]
     batch: int
@@ -69,7 +72,7 @@ class ARState:
 
 @dataclass(frozen=True)
 class MultiresARConfig:
-    """Constructor arguments of :class:`MultiresAR` (JSON values only)."""
+    """Constructor arguments of [`MultiresAR`][longrange_models.MultiresAR] (JSON values only)."""
 
     in_channels: int = 3
     seq_len: int = 1024
@@ -113,7 +116,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
         init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
         num_mixtures: logistic components ``M``.
-        dropout: channel dropout (see :class:`~longrange_models.multiresnet.MultiresBlock`).
+        dropout: channel dropout (see [`MultiresBlock`][longrange_models.MultiresBlock]).
         norm: ``"layer"``, ``"batch"`` or ``"none"``.
         prenorm: pre-norm blocks instead of the paper's post-norm.
         method: the MultiresConv's forward path.
@@ -198,7 +201,8 @@ class MultiresAR(ConfigMixin, nn.Module):
 
     def body(self, inputs: Tensor) -> Tensor:
         """The network on prepared real inputs ``Tensor[N, C, L]`` (scaled and right-shifted by
-        :meth:`distribution_params`): ``Tensor[N, P, L]``; output ``i`` sees ``inputs[..., :i+1]``.
+        [`distribution_params`][longrange_models.MultiresAR.distribution_params]):
+        ``Tensor[N, P, L]``; output ``i`` sees ``inputs[..., :i+1]``.
         """
         h = self.encoder(inputs)
         for block in self.blocks:
@@ -219,7 +223,8 @@ class MultiresAR(ConfigMixin, nn.Module):
 
     def init_state(self, batch: int) -> ARState:
         """Fresh streaming state for ``batch`` sequences (raises if the model cannot stream in
-        its current mode, see :meth:`MultiresBlock.check_streamable`)."""
+        its current mode, see
+        [`MultiresBlock.check_streamable`][longrange_models.MultiresBlock.check_streamable])."""
         return ARState([block.init_state(batch) for block in self.blocks], batch)
 
     def step(self, x_prev: Tensor | None, state: ARState, path: str = "auto") -> Tensor:
@@ -228,8 +233,9 @@ class MultiresAR(ConfigMixin, nn.Module):
         Args:
             x_prev: ``Tensor[N, C]`` int64 values of position ``state.t − 1``; ``None`` at
                 ``t = 0`` (the shifted input's leading zero).
-            state: from :meth:`init_state`; advanced in place.
-            path: the MultiresConv step path (:func:`multires_core.stream_step`).
+            state: from [`init_state`][longrange_models.MultiresAR.init_state]; advanced in place.
+            path: the MultiresConv step path
+                ([`multires_core.stream_step`][multires_core.stream_step]).
         """
         w, c = self.encoder.weight, self.config.in_channels
         if x_prev is None:
@@ -248,7 +254,8 @@ class MultiresAR(ConfigMixin, nn.Module):
         return self.head.proj(h)
 
     def stream_params(self, x: Tensor, path: str = "auto") -> Tensor:
-        """:meth:`distribution_params` computed step by step: ``Tensor[N, P, L]``."""
+        """[`distribution_params`][longrange_models.MultiresAR.distribution_params] computed step by
+        step: ``Tensor[N, P, L]``."""
         self._check_values(x)
         state = self.init_state(x.shape[0])
         out = [self.step(None if i == 0 else x[..., i - 1], state, path) for i in range(x.shape[2])]
@@ -289,8 +296,9 @@ class MultiresAR(ConfigMixin, nn.Module):
         streamed: one step per block and pixel (``O(K·J)`` per channel in each MultiresConv).
 
         Reshape to ``(n, C, H, W)`` with ``.view(n, C, H, W)`` (raster order). The draws are
-        :func:`~longrange_models.logistic_mixture.mixture_sample`'s from ``generator``, one call
-        per position, exactly as :meth:`sample_by_recompute` makes them."""
+        [`mixture_sample`][longrange_models.mixture_sample]'s from ``generator``, one call
+        per position, exactly as
+        [`sample_by_recompute`][longrange_models.MultiresAR.sample_by_recompute] makes them."""
         length, out = self._start(n, length)
         state = self.init_state(n)
         prev = None
@@ -308,7 +316,8 @@ class MultiresAR(ConfigMixin, nn.Module):
         length: int | None = None,
     ) -> Tensor:
         """Reference sampler: the full forward over the prefix drawn so far for every position
-        (``O(i)`` work for pixel ``i``). Same arguments and draws as :meth:`sample`."""
+        (``O(i)`` work for pixel ``i``). Same arguments and draws as
+        [`sample`][longrange_models.MultiresAR.sample]."""
         length, out = self._start(n, length)
         for block in self.blocks:
             block.check_streamable()  # the same modes as sampling by streaming
@@ -319,7 +328,8 @@ class MultiresAR(ConfigMixin, nn.Module):
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> MultiresAR:
-        """The paper's model for ``name`` (a key of :data:`AR_PRESETS`), with ``overrides``."""
+        """The paper's model for ``name`` (a key of [`AR_PRESETS`][longrange_models.AR_PRESETS]),
+        with ``overrides``."""
         if name not in AR_PRESETS:
             raise ValueError(f"name should be one of {sorted(AR_PRESETS)}, got {name!r}")
         return cls(**{**AR_PRESETS[name], **overrides})

@@ -2,13 +2,14 @@
 
 Legend: N batch, C channels, L length, C_in input channels, K filter taps.
 
-A :class:`MultiresBlock` is the paper's residual block (Fig. 2, right): ``MultiresLayer``
-(depthwise MultiresConv, GELU, channel dropout), a 1×1 convolution to ``2C`` channels, GLU,
-channel dropout (and, for the autoregressive model, one more 1×1 convolution ``C -> C``), the
-identity skip, and a LayerNorm (over channels, per position) or BatchNorm after it (post-norm, the
-authors' code) or before the branch (pre-norm). :class:`MultiresNet` encodes real inputs with a
-1×1 convolution or tokens with an embedding, stacks the blocks, mean-pools over time (over the
-first ``lengths[n]`` positions only, for padded batches) and maps to class logits.
+A [`MultiresBlock`][longrange_models.MultiresBlock] is the paper's residual block (Fig. 2, right):
+``MultiresLayer`` (depthwise MultiresConv, GELU, channel dropout), a 1×1 convolution to ``2C``
+channels, GLU, channel dropout (and, for the autoregressive model, one more 1×1 convolution
+``C -> C``), the identity skip, and a LayerNorm (over channels, per position) or BatchNorm after it
+(post-norm, the authors' code) or before the branch (pre-norm).
+[`MultiresNet`][longrange_models.MultiresNet] encodes real inputs with a 1×1 convolution or tokens
+with an embedding, stacks the blocks, mean-pools over time (over the first ``lengths[n]`` positions
+only, for padded batches) and maps to class logits.
 
 Every block is causal, so padding *after* a sequence's valid positions changes nothing at them.
 """
@@ -68,7 +69,8 @@ class MultiresBlock(nn.Module):
 
     Args:
         channels: ``C``.
-        kernel_size: ``K`` of the MultiresConv (:class:`multires_core.MultiresConv1d`).
+        kernel_size: ``K`` of the MultiresConv
+            ([`multires_core.MultiresConv1d`][multires_core.MultiresConv1d]).
         depth: tree depth ``J``; default from ``seq_len`` (give one of them).
         seq_len: the length the default depth ``ceil(log2((L − 1)/(K − 1) + 1))`` is for.
         tree_select: ``"fading"`` or ``"uniform"``.
@@ -139,7 +141,8 @@ class MultiresBlock(nn.Module):
     # -- streaming ---------------------------------------------------------------------------
 
     def check_streamable(self) -> None:
-        """Raise unless :meth:`step` equals :meth:`forward` position by position.
+        """Raise unless [`step`][longrange_models.MultiresBlock.step] equals
+        [`forward`][longrange_models.MultiresBlock.forward] position by position.
 
         The MultiresLayer streams exactly; a LayerNorm over channels acts on one position at a
         time, and a BatchNorm in eval mode is a fixed per-channel affine map, so both stream
@@ -156,12 +159,13 @@ class MultiresBlock(nn.Module):
             )
 
     def init_state(self, batch: int) -> StreamState:
-        """Empty streaming state for ``batch`` sequences (see :meth:`step`)."""
+        """Empty streaming state for ``batch`` sequences (see
+        [`step`][longrange_models.MultiresBlock.step])."""
         self.check_streamable()
         return self.layer.init_state(batch)
 
     def _norm_step(self, x: Tensor) -> Tensor:
-        """The norm of one position ``x (N, C)``, the same map :meth:`_norm` applies there."""
+        """The norm of one position ``x (N, C)``, the same map ``_norm`` applies there."""
         if self.norm_kind == "layer":
             n = self.norm
             return F.layer_norm(x, (self.channels,), n.weight, n.bias, n.eps)
@@ -173,10 +177,11 @@ class MultiresBlock(nn.Module):
         return x
 
     def step(self, x_t: Tensor, state: StreamState, path: str = "auto") -> Tensor:
-        """One position: ``x_t (Tensor[N, C]) -> Tensor[N, C]``, equal to :meth:`forward` there.
+        """One position: ``x_t (Tensor[N, C]) -> Tensor[N, C]``, equal to
+        [`forward`][longrange_models.MultiresBlock.forward] there.
 
-        ``path``: the MultiresConv step (:func:`multires_core.stream_step`); ``state`` is updated
-        in place."""
+        ``path``: the MultiresConv step ([`multires_core.stream_step`][multires_core.stream_step]);
+        ``state`` is updated in place."""
         self.check_streamable()
         h = self._norm_step(x_t) if self.prenorm else x_t
         z, _ = self.layer.step(h, state, path)
@@ -214,7 +219,7 @@ def masked_mean(x: Tensor, lengths: Tensor | None = None) -> Tensor:
 
 @dataclass(frozen=True)
 class MultiresNetConfig:
-    """Constructor arguments of :class:`MultiresNet` (JSON values only)."""
+    """Constructor arguments of [`MultiresNet`][longrange_models.MultiresNet] (JSON values only)."""
 
     num_classes: int
     in_channels: int | None = None
@@ -282,14 +287,15 @@ class MultiresNet(ConfigMixin, nn.Module):
         in_channels: ``C_in`` of real inputs (1×1 convolution encoder); or
         num_tokens: vocabulary size of token inputs (embedding encoder). Give exactly one.
         channels: width ``C``.
-        num_blocks: number of :class:`MultiresBlock`.
+        num_blocks: number of [`MultiresBlock`][longrange_models.MultiresBlock].
         kernel_size: ``K`` of every MultiresConv.
         depth: tree depth ``J``; default ``ceil(log2((seq_len − 1)/(K − 1) + 1))``.
         seq_len: the length the default depth is for.
         tree_select: ``"fading"`` or ``"uniform"``.
         memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
         init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
-        dropout: channel dropout in every block (see :class:`MultiresBlock`).
+        dropout: channel dropout in every block (see
+            [`MultiresBlock`][longrange_models.MultiresBlock]).
         norm: ``"layer"``, ``"batch"`` or ``"none"``.
         prenorm: pre-norm blocks (then one more norm before the pooling).
         method: the MultiresConv's forward path.
@@ -391,7 +397,8 @@ class MultiresNet(ConfigMixin, nn.Module):
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> MultiresNet:
-        """The paper's configuration ``name`` (a key of :data:`PRESETS`), with ``overrides``."""
+        """The paper's configuration ``name`` (a key of
+        [`PRESETS`][longrange_models.MULTIRESNET_PRESETS]), with ``overrides``."""
         if name not in PRESETS:
             raise ValueError(f"name should be one of {sorted(PRESETS)}, got {name!r}")
         return cls(**{**PRESETS[name], **overrides})

@@ -3,8 +3,9 @@
 One class covers the four models of the NeurIPS ARMA paper's Table 2 (ISIC-2018 lesion
 segmentation): U-Net, ARMA U-Net (every 3×3 convolution an ``ARMA2d``: both convolutions of each
 double-conv block and the convolution after each upsampling, as in the authors' released
-``U_Net``), non-local U-Net and non-local ARMA U-Net (one :class:`NonLocal2d` after the bottleneck
-block, at the lowest resolution, where non-local blocks are usually inserted).
+``U_Net``), non-local U-Net and non-local ARMA U-Net (one
+[`NonLocal2d`][longrange_models.NonLocal2d] after the bottleneck block, at the lowest resolution,
+where non-local blocks are usually inserted).
 
 Legend: N batch, C channels, H height, W width, w ``width``, D ``depth``.
 
@@ -43,7 +44,7 @@ UNET_PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclasses.dataclass(frozen=True)
 class UNetConfig:
-    """The arguments of :class:`UNet` (JSON-safe)."""
+    """The arguments of [`UNet`][longrange_models.UNet] (JSON-safe)."""
 
     in_channels: int
     out_channels: int
@@ -106,7 +107,7 @@ class UNet(ConfigMixin, nn.Module):
     """U-Net: input ``(N, C_in, H, W)`` -> logits ``(N, C_out, H, W)``.
 
     ``H`` and ``W`` must be divisible by ``2**depth``. Every 3×3 convolution comes from
-    :func:`~longrange_models.factory.make_conv2d`, so ``layer`` switches the whole network between
+    [`make_conv2d`][longrange_models.make_conv2d], so ``layer`` switches the whole network between
     plain, dilated, ARMA and dilated-ARMA convolutions. ARMA kinds need the bottleneck map to be at
     least ``2·ar_order + 1`` pixels on each side.
 
@@ -115,10 +116,11 @@ class UNet(ConfigMixin, nn.Module):
         out_channels: as ``in_channels``.
         width: channels of the first level ``w``; level ``i`` has ``w·2^i``.
         depth: number of 2× downsamplings ``D`` (the bottleneck runs at ``H/2^D``).
-        layer: one of :data:`~longrange_models.factory.LAYER_KINDS`.
+        layer: one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS].
         kernel_size: of the factory convolutions (odd).
         ar_order: AR stages per axis for the ARMA kinds (1 = the papers' 3×3 AR kernel).
-        non_local: insert a :class:`NonLocal2d` after the bottleneck block (identity at init).
+        non_local: insert a [`NonLocal2d`][longrange_models.NonLocal2d] after the bottleneck block
+            (identity at init).
         non_local_inner: its inner channels (default half its ``w·2^D`` channels).
         non_local_sub_sample: max-pool its keys and values by 2.
         batch_norm: BatchNorm after every factory convolution.

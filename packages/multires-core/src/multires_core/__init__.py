@@ -1,7 +1,8 @@
 """multires_core: MultiresConv — a shared-filter dilated causal convolution tree (wavelet MRA).
 
-The operator (:func:`multires_conv`, :class:`MultiresConv1d`, :class:`MultiresLayer`), its
-TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter algebra.
+The operator ([`multires_conv`][multires_core.multires_conv],
+[`MultiresConv1d`][multires_core.MultiresConv1d], [`MultiresLayer`][multires_core.MultiresLayer]),
+its TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter algebra.
 """
 
 from .dwt import MODES, swt, wavedec

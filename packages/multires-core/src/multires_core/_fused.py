@@ -5,10 +5,10 @@ allocation, a pass over memory each) dwarfs the ``O(K·J·C)`` arithmetic. This 
 whole step in one pass per level: it reads the ``K − 1`` past values of each level from the
 rings, applies both filters, writes the level's input to its ring and accumulates the fading
 output (or stores the coefficients for the uniform TreeSelect), optionally followed by GELU. It
-is the level-by-level recursion of :func:`multires_core.streaming._level_step`: ``O(K·J)`` work
+is the level-by-level recursion of ``multires_core.streaming._level_step``: ``O(K·J)`` work
 per channel, nothing precomputed but the filters.
 
-Absent numba (``pip install multires-core[fast]``), :data:`AVAILABLE` is ``False`` and the
+Absent numba (``pip install multires-core[fast]``), ``AVAILABLE`` is ``False`` and the
 PyTorch paths are used.
 """
 

@@ -9,8 +9,8 @@ With ``h0, h1`` set to a wavelet's reversed decomposition filters, the tree's le
   modulo the length, when the length is divisible by ``2^level``; otherwise pywt extends every
   odd-length level by repeating its last sample, and the levels run one at a time (the same
   two-filter convolution, at stride 2);
-* :func:`swt`: the circular tree unsampled; pywt's level ``j`` is the tree's advanced by
-  ``(F/2)(2^j − 1)`` samples.
+* [`swt`][multires_core.swt]: the circular tree unsampled; pywt's level ``j`` is the tree's advanced
+  by ``(F/2)(2^j − 1)`` samples.
 
 Legend: ``F`` the filter length, ``(...)`` any leading batch dimensions.
 """

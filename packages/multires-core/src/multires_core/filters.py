@@ -1,8 +1,8 @@
 """Filter algebra: wavelet filters, cascaded strided convolutions, the tree's equivalent filters.
 
 Conventions: ``torch.nn.functional.conv1d`` is a cross-correlation, ``y[i] = Σ_p k[p] x[s·i + p]``.
-A *causal kernel* ``f`` (as returned by :func:`equivalent_filters`) is in lag order instead:
-``y[t] = Σ_s f[s] x[t − s]``.
+A *causal kernel* ``f`` (as returned by [`equivalent_filters`][multires_core.equivalent_filters]) is
+in lag order instead: ``y[t] = Σ_s f[s] x[t − s]``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``MultiresConv1d`` and ``MultiresLayer`` modules (see :func:`multires_core.multires_conv`)."""
+"""``MultiresConv1d`` and ``MultiresLayer`` modules (see
+[`multires_core.multires_conv`][multires_core.multires_conv])."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ __all__ = ["MultiresConv1d", "MultiresLayer"]
 class MultiresConv1d(nn.Module):
     """Depthwise causal MultiresConv with TreeSelect: ``(N, C, L) -> (N, C, L)``.
 
-    See :func:`multires_core.multires_conv`. Parameters: ``h0``, ``h1`` (Tensor[C, K]) shared by
-    all tree levels, and the TreeSelect ``weight`` (Tensor[C, depth + 2] for ``"fading"``,
-    Tensor[C, memory_size + 1] for ``"uniform"``).
+    See [`multires_core.multires_conv`][multires_core.multires_conv]. Parameters: ``h0``, ``h1``
+    (Tensor[C, K]) shared by all tree levels, and the TreeSelect ``weight`` (Tensor[C, depth + 2]
+    for ``"fading"``, Tensor[C, memory_size + 1] for ``"uniform"``).
 
     Args:
         channels: ``C``.
@@ -132,7 +133,7 @@ class MultiresConv1d(nn.Module):
     ) -> tuple[Tensor, StreamState]:
         """One step: ``x_t (Tensor[N, C]) -> (y_t (Tensor[N, C]), state)``, exact w.r.t. forward.
 
-        ``path``: see :func:`multires_core.stream_step`."""
+        ``path``: see [`multires_core.stream_step`][multires_core.stream_step]."""
         return stream_step(x_t, state, path)
 
     def extra_repr(self) -> str:
@@ -148,8 +149,9 @@ class MultiresConv1d(nn.Module):
 class MultiresLayer(nn.Module):
     """MultiresConv1d, then GELU, then channel dropout (Sec. 3.3): ``(N, C, L) -> (N, C, L)``.
 
-    Takes :class:`MultiresConv1d`'s arguments plus ``dropout`` (whole channels, ``Dropout1d``).
-    The MultiresNet block (1×1 mixing, norm, residual) is built on it in ``longrange_models``.
+    Takes [`MultiresConv1d`][multires_core.MultiresConv1d]'s arguments plus ``dropout`` (whole
+    channels, ``Dropout1d``). The MultiresNet block (1×1 mixing, norm, residual) is built on it in
+    ``longrange_models``.
     """
 
     def __init__(self, channels: int, *args, dropout: float = 0.0, **kwargs) -> None:
@@ -163,7 +165,7 @@ class MultiresLayer(nn.Module):
         return self.dropout(F.gelu(self.conv(x)))
 
     def init_state(self, batch: int) -> StreamState:
-        """See :meth:`MultiresConv1d.init_state`."""
+        """See [`MultiresConv1d.init_state`][multires_core.MultiresConv1d.init_state]."""
         return self.conv.init_state(batch)
 
     def step(
@@ -171,8 +173,8 @@ class MultiresLayer(nn.Module):
     ) -> tuple[Tensor, StreamState]:
         """One step of ``gelu(conv)``; dropout is the identity in eval mode (required here).
 
-        ``path``: see :func:`multires_core.stream_step`; the ``"fused"`` kernel applies GELU in
-        the same pass."""
+        ``path``: see [`multires_core.stream_step`][multires_core.stream_step]; the ``"fused"``
+        kernel applies GELU in the same pass."""
         if self.training and isinstance(self.dropout, nn.Dropout1d):
             raise RuntimeError("call .eval() before streaming a MultiresLayer with dropout")
         return _step(x_t, state, path, gelu=True), state

@@ -13,17 +13,17 @@ tables of period ``R = R_(J−1)``.
 Three exact ways to evaluate the tree at one step:
 
 * ``"fused"`` (CPU, numba installed, no autograd): one compiled loop
-  (:mod:`multires_core._fused`) reads each level's ``K − 1`` past values from the rings,
+  (``multires_core._fused``) reads each level's ``K − 1`` past values from the rings,
   applies both filters, writes the level's input and accumulates the output, GELU included
-  for :class:`~multires_core.MultiresLayer`: ``O(K·J)`` work, one call instead of a dozen
+  for [`MultiresLayer`][multires_core.MultiresLayer]: ``O(K·J)`` work, one call instead of a dozen
   tensor operations (4–5× faster than the map at batch 1, and faster at every batch size
   measured);
-* the recursion, level by level (:func:`_level_step`) between one gather and one scatter:
+* the recursion, level by level (``_level_step``) between one gather and one scatter:
   ``O(K·J)`` work in ``3J`` tensor operations;
 * everything the step computes (the new level inputs, the coefficients, the fading output) is
-  linear in ``x_t`` and the ``V`` past values, so :func:`init_stream` runs the recursion once
-  on basis vectors and the step applies that map: a broadcast multiply and a sum, ``O(K·J²)``
-  work in two operations.
+  linear in ``x_t`` and the ``V`` past values, so [`init_stream`][multires_core.init_stream] runs
+  the recursion once on basis vectors and the step applies that map: a broadcast multiply and a sum,
+  ``O(K·J²)`` work in two operations.
 
 Without the kernel, a batch-1 step costs per tensor operation, not per element, and the map
 is 3–6× faster than the recursion; ``auto`` switches to the recursion when the map's product
@@ -80,7 +80,7 @@ class _Views:
 
 @dataclass
 class StreamState:
-    """Ring buffers and filter-derived tables for :func:`stream_step`.
+    """Ring buffers and filter-derived tables for [`stream_step`][multires_core.stream_step].
 
     The tables are computed from the filters when the state is created: make a new state after
     changing the parameters. ``t`` counts the steps taken. The rings are stored time slot first,
@@ -208,8 +208,8 @@ def fused_unavailable(x_t: Tensor, state: StreamState) -> str | None:
 
 
 def _fused_blocker(x_t: Tensor, views: _Views) -> str | None:
-    """:func:`fused_unavailable` on the state's views: cheap checks, reasons built only when
-    the kernel cannot run (this is on every step's path)."""
+    """[`fused_unavailable`][multires_core.fused_unavailable] on the state's views: cheap checks,
+    reasons built only when the kernel cannot run (this is on every step's path)."""
     if not _fused.AVAILABLE:
         return "it needs numba: pip install 'multires-core[fast]'"
     if views.rings is None or not x_t.is_cpu:
@@ -266,7 +266,8 @@ def stream_step(x_t: Tensor, state: StreamState, path: str = "auto") -> tuple[Te
 
 
 def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
-    """:func:`stream_step`'s output, followed by GELU if ``gelu`` (fused into the kernel)."""
+    """[`stream_step`][multires_core.stream_step]'s output, followed by GELU if ``gelu`` (fused into
+    the kernel)."""
     if path not in STEP_PATHS:
         raise ValueError(f"path should be one of {STEP_PATHS}, got {path!r}")
     lv = state.levels

@@ -117,7 +117,8 @@ def tree_outputs(
         h1 (Tensor[C, K]): highpass filter, likewise.
         depth: ``J``.
         circular: wrap around instead of causal zero padding (the periodic tree; with wavelet
-            filters its outputs are ``pywt.swt``'s, shifted — see :func:`multires_core.swt`).
+            filters its outputs are ``pywt.swt``'s, shifted — see
+            [`multires_core.swt`][multires_core.swt]).
     """
     levels = tree_levels(x, h0, h1, depth, circular)
     return levels[-1][0], [b for _, b in reversed(levels)]
@@ -128,7 +129,7 @@ def tree_levels(
 ) -> list[tuple[Tensor, Tensor]]:
     """Every level's ``(a_j, b_j)``, finest (``j = 1``, dilation 1) first.
 
-    See :func:`tree_outputs` for the arguments.
+    See [`tree_outputs`][multires_core.tree_outputs] for the arguments.
     """
     _check(x, h0, h1)
     a, levels = x, []
@@ -238,7 +239,8 @@ def _apply_spectrum(x: Tensor, spec: Tensor, n: int) -> Tensor:
 def kernel_length(
     kernel_size: int, depth: int, tree_select: str = "fading", memory_size: int | None = None
 ) -> int:
-    """Length of the causal kernel of :func:`multires_conv` (taps beyond it are zero)."""
+    """Length of the causal kernel of [`multires_conv`][multires_core.multires_conv] (taps beyond it
+    are zero)."""
     k = kernel_size
     longest = (k - 1) * (2**depth - 1) + 1  # a_J's equivalent filter
     if tree_select == "fading":
@@ -268,7 +270,8 @@ def kernel_spectrum(
     tree_select: str = "fading",
     memory_size: int | None = None,
 ) -> Tensor:
-    """rfft (size ``n``, a power of two >= ``2^depth``) of :func:`multires_kernel`'s kernel.
+    """rfft (size ``n``, a power of two >= ``2^depth``) of
+    [`multires_kernel`][multires_core.multires_kernel]'s kernel.
 
     Horner form from the coarsest level down: with ``H(2^(j−1) ω)`` the level-``j`` filters,
     ``R_J = W_a H0 + W_J H1`` and ``R_j = H0·R_{j+1} + W_j H1`` (all at ``2^(j−1) ω``), kernel
