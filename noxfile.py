@@ -106,9 +106,34 @@ def gpu(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the documentation site with `mkdocs build --strict`."""
+    """Build the site (`mkdocs build --strict`), then open every page in headless Chromium
+    (tools/docs/check_site.py): API entries, math, images, console, search; screenshots in
+    runs/docs/. Needs /usr/bin/chromium (Debian's `chromium`; .ci/run installs it)."""
     _sync(session, "--all-packages", "--group", "docs")
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=env)
+    session.run("python", "tools/docs/check_site.py", "site", "--screenshots", "runs/docs")
+
+
+#: The docs' figure scripts (each writes docs/images/<name>.png, deterministically).
+FIGURES = (
+    "arma_erf",
+    "stability_roots",
+    "multires_filters",
+    "datasets_samples",
+    "logistic_mixture",
+    "benchmark_ratios",
+    "cells_norms",
+    "spectral_eigenvalues",
+)
+
+
+@nox.session(python=PYTHON)
+def figures(session: nox.Session) -> None:
+    """Regenerate the docs' figures (python docs/figures/<name>.py; commit the PNGs)."""
+    _sync(session, "--all-packages", "--all-extras")
+    for name in session.posargs or FIGURES:
+        session.run("python", f"docs/figures/{name}.py")
 
 
 @nox.session(python=PYTHON)

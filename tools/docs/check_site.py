@@ -151,7 +151,7 @@ def browser_check(site: Path, shots: Path | None, chromium: str) -> list[str]:
                 rel = html.relative_to(site).parent.as_posix()
                 rel = "" if rel == "." else rel + "/"
                 where["rel"] = rel or "index"
-                page.goto(base + rel, wait_until="networkidle")
+                page.goto(base + rel, wait_until="load")
                 state = page.evaluate(_PAGE_STATE)
                 for key in ("unrendered", "errors", "broken"):
                     problems += [f"{where['rel']}: {key} {x[:60]!r}" for x in state.get(key, [])]
