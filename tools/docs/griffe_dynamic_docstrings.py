@@ -19,14 +19,16 @@ __all__ = ["DynamicDocstrings"]
 class DynamicDocstrings(griffe.Extension):
     """Fill a missing class or function docstring from the imported object's ``__doc__``."""
 
-    def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
-        self._fill(cls)
+    def on_class_members(self, *, cls: griffe.Class, agent: Any = None, **kwargs: Any) -> None:
+        self._fill(cls, agent)
 
-    def on_function_instance(self, *, func: griffe.Function, **kwargs: Any) -> None:
-        self._fill(func)
+    def on_function_instance(
+        self, *, func: griffe.Function, agent: Any = None, **kwargs: Any
+    ) -> None:
+        self._fill(func, agent)
 
     @staticmethod
-    def _fill(obj: griffe.Object) -> None:
+    def _fill(obj: griffe.Object, agent: Any) -> None:
         if obj.docstring is not None or obj.name.startswith("_"):
             return
         try:
@@ -37,5 +39,10 @@ class DynamicDocstrings(griffe.Extension):
         # A class without its own docstring inherits nothing here: only its own __doc__ counts.
         if isinstance(runtime, type) and "__doc__" not in vars(runtime):
             return
-        if doc:
-            obj.docstring = griffe.Docstring(inspect.cleandoc(doc), parent=obj)
+        if doc:  # parsed like every other docstring (the loader's Google style)
+            obj.docstring = griffe.Docstring(
+                inspect.cleandoc(doc),
+                parent=obj,
+                parser=getattr(agent, "docstring_parser", None),
+                parser_options=getattr(agent, "docstring_options", None),
+            )
