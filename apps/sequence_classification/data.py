@@ -2,8 +2,9 @@
 
 Tasks (``task=``) and their offline defaults:
 
-- ``smnist`` / ``psmnist``: the bundled 5,000 MNIST digits as ``(1, 784)`` pixel sequences in
-  [0, 1] (psMNIST: one fixed permutation of the 784 positions), split by ``seed`` into
+- ``smnist`` / ``psmnist``: the bundled 5,000 MNIST digits as ``(1, 784)`` pixel sequences,
+  standardised with MNIST's mean 0.1307 and std 0.3081 (psMNIST: one fixed permutation of the
+  784 positions), split by ``seed`` into
   ``num_train`` / ``num_val`` / ``num_test``; with ``root`` torchvision's MNIST there (its train
   set minus ``num_val`` held out, and its 10,000 test digits).
 - ``scifar10``: torchvision's CIFAR-10 under ``root`` as ``(3, 1024)`` sequences; no offline
@@ -62,6 +63,8 @@ KINDS: dict[str, str] = {
     "copy": "copy",
     "adding": "adding",
 }
+#: MNIST's pixel mean and std (of [0, 1] pixels): sMNIST/psMNIST inputs are standardised with them.
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 _OFFLINE = "run with --data.task smnist (the bundled digits; the default) and no --data.root"
 
 
@@ -197,6 +200,7 @@ class SequenceDataModule(AppDataModule):
             if self.task == "psmnist":
                 perm = np.random.default_rng(h.permutation_seed).permutation(784)
             seqs = torch.from_numpy(images.astype(np.float32) / 255.0).flatten(1)[:, None]
+            seqs = (seqs - MNIST_MEAN) / MNIST_STD
             if perm is not None:
                 seqs = seqs[:, :, torch.from_numpy(perm)]
             y = torch.from_numpy(labels.astype(np.int64))
@@ -204,6 +208,11 @@ class SequenceDataModule(AppDataModule):
                 _triples(seqs[order[a:b]], None, y[order[a:b]]) for a, b in itertools.pairwise(cuts)
             ], {"in_channels": 1, "num_classes": 10}
         sets = [_triples(s.seqs, None, s.labels) for s in splits]
+        if self.task != "scifar10":  # datasets' smnist is in [0, 1]; scifar10 is standardised
+            sets = [
+                _triples((x - MNIST_MEAN) / MNIST_STD, n, y)
+                for x, n, y in (s.tensors for s in sets)
+            ]
         return sets, {"in_channels": sets[0].tensors[0].shape[1], "num_classes": 10}
 
     def _listops(self) -> tuple[list[TensorDataset], dict[str, Any]]:
