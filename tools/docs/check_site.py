@@ -12,7 +12,7 @@ path): the site is served on 127.0.0.1 and every page is opened; fail on a conso
 uncaught exception, a request that fails or answers >= 400, an image with ``naturalWidth == 0``,
 math that MathJax did not typeset (or typeset with an error), raw roles in the rendered text, and a
 search for ``ARMA2d`` with no result. A full-page screenshot of every page goes to
-``--screenshots``. Exit status 1 lists every failure.
+``--screenshots`` (up to ``SHOT_MAX_HEIGHT`` pixels tall). Exit status 1 lists every failure.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ EXTERNAL = re.compile(
     r"""<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)=["']?(?:https?:)?//"""
 )
 SEARCH_TERM = "ARMA2d"
+#: Screenshots show the whole page up to this height (the long API pages: their first screens).
+SHOT_MAX_HEIGHT = 12_000
 
 
 def api_pages(mkdocs_yml: Path = ROOT / "mkdocs.yml") -> dict[str, str]:
@@ -61,6 +63,9 @@ def missing_entries(site: Path) -> list[str]:
     """Exported names (``package.name``) without an anchor on their package's API page."""
     missing = []
     for package, md_path in api_pages().items():
+        if not page_html(site, md_path).is_file():
+            missing.append(f"{package}: its API page {md_path} was not built")
+            continue
         html = page_html(site, md_path).read_text(encoding="utf-8")
         ids = set(re.findall(r'\bid="([^"]+)"', html))
         for name in importlib.import_module(package).__all__:
@@ -167,7 +172,9 @@ def browser_check(site: Path, shots: Path | None, chromium: str) -> list[str]:
                 )
                 if shots is not None:
                     name = (rel.strip("/") or "index").replace("/", "__")
-                    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+                    height = min(page.evaluate("document.body.scrollHeight"), SHOT_MAX_HEIGHT)
+                    clip = {"x": 0, "y": 0, "width": 1280, "height": height}
+                    page.screenshot(path=str(shots / f"{name}.png"), full_page=True, clip=clip)
             where["rel"] = f"search {SEARCH_TERM}"
             page.goto(f"{base}?q={SEARCH_TERM}", wait_until="networkidle")
             try:
