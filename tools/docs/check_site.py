@@ -112,16 +112,19 @@ def _serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 _PAGE_STATE = """async () => {
+  const state = {};
   if (document.querySelector('.arithmatex')) {
-    if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) {
-      return {math: 'no MathJax'};
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      await MathJax.startup.promise;
+    } else {
+      state.math = 'no MathJax';
     }
-    await MathJax.startup.promise;
   }
   const math = [...document.querySelectorAll('.arithmatex')];
   const imgs = [...document.querySelectorAll('article img')];
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
   return {
+    ...state,
     unrendered: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent),
     errors: math.filter(m => m.querySelector('mjx-merror')).map(m => m.textContent),
     broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
