@@ -68,11 +68,14 @@ def test_raw_roles_and_external_resources_are_reported(check_site, tmp_path):
     problems = check_site.static_problems(site)
     assert sum("raw reST role" in p for p in problems) == 2
     assert sum("external resource" in p for p in problems) == 2
+    assert sum("without a figure" in p for p in problems) == 1
     assert all(p.startswith("guides/x/index.html") for p in problems)
 
 
 def test_clean_site_has_no_static_problems(check_site, tmp_path):
     site = _site(
-        tmp_path, "<p>api</p>", '<script src="../../assets/mathjax/tex-chtml.js"></script>'
+        tmp_path,
+        "<p>api</p>",
+        '<script src="../../assets/mathjax/tex-chtml.js"></script><img src="a.png">',
     )
     assert check_site.static_problems(site) == []

@@ -5,7 +5,8 @@
 Static checks (no browser): every name in every package's ``__all__`` has an entry (an anchor
 ``id="<package>.<name>"``) on the package's API page (the ``API`` section of ``mkdocs.yml``, one
 page per package, titled with its import name); no page shows a raw reST role (``:func:`` ...);
-no page references a resource outside the site (CDN scripts, web fonts, remote images).
+no page references a resource outside the site (CDN scripts, web fonts, remote images); every
+guide shows at least one figure.
 
 Browser checks (Debian's ``/usr/bin/chromium`` driven by Playwright; ``$CHROMIUM`` overrides the
 path): the site is served on 127.0.0.1 and every page is opened; fail on a console error, an
@@ -88,7 +89,7 @@ def _visible_text(html: str) -> str:
 
 
 def static_problems(site: Path) -> list[str]:
-    """Raw reST roles and external resources in the built HTML."""
+    """Raw reST roles, external resources and guides without a figure, in the built HTML."""
     problems = []
     for page in html_pages(site):
         rel = page.relative_to(site).as_posix()
@@ -97,6 +98,8 @@ def static_problems(site: Path) -> list[str]:
             problems.append(f"{rel}: raw reST role {match.group(0)!r}")
         for match in EXTERNAL.finditer(html):
             problems.append(f"{rel}: external resource {match.group(0)!r}")
+        if rel.startswith("guides/") and "<img " not in html:
+            problems.append(f"{rel}: a guide without a figure")
     return problems
 
 
