@@ -7,6 +7,7 @@ tools; unit-modulus spectral convolutions (``arma_core.spectral``) and complex a
 (``arma_core.complex_activations``, Wolter & Yao).
 """
 
+from ._checks import get_validate, set_validate
 from .erf import effective_receptive_field, erf_radius, theoretical_erf_radius
 from .layers import ARMA1d, ARMA2d, ARMA3d
 from .solve import BOUNDARIES, METHODS, ar_solve, ar_solve1d, ar_solve2d, ar_solve3d
@@ -31,6 +32,8 @@ __all__ = [
     "ar_solve3d",
     "effective_receptive_field",
     "erf_radius",
+    "get_validate",
+    "set_validate",
     "theoretical_erf_radius",
     "unitary_circulant_conv1d",
     "unitary_circulant_conv2d",

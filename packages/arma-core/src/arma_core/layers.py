@@ -40,6 +40,7 @@ class _ARMAMixin:
         reparam: str,
         ar_eps: float,
         method: str,
+        validate: bool | None,
         device: torch.device | str | None,
         dtype: torch.dtype | None,
     ) -> None:
@@ -55,6 +56,8 @@ class _ARMAMixin:
             raise ValueError(
                 f"reparam should be one of {sorted(REPARAMETERIZATIONS)}, got {reparam!r}"
             )
+        if validate is not None and not isinstance(validate, bool):
+            raise TypeError(f"validate should be a bool or None, got {validate!r}")
         if not 0.0 < ar_eps < 1.0:
             raise ValueError(f"ar_eps should be in (0, 1), got {ar_eps}")
         self.ar_order = ar_order
@@ -63,6 +66,7 @@ class _ARMAMixin:
         self.reparam = reparam
         self.ar_eps = ar_eps
         self.method = method
+        self.validate = validate
         shape = (self._spatial_dims, self.out_channels, ar_order, 2)
         self.ar_weight = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
         self.reset_ar_parameters()
@@ -122,7 +126,13 @@ class _ARMAMixin:
         unbatched = t.ndim == self._spatial_dims + 1
         if unbatched:
             t = t.unsqueeze(0)
-        y = ar_solve(t, self.ar_coefficients(), boundary=self.boundary, method=self.method)
+        y = ar_solve(
+            t,
+            self.ar_coefficients(),
+            boundary=self.boundary,
+            method=self.method,
+            validate=self.validate,
+        )
         return y.squeeze(0) if unbatched else y
 
     def forward(self, input: Tensor) -> Tensor:
@@ -160,7 +170,9 @@ _DOC = """{title}
         reparam: ``"stable"`` (``|a_left| + |a_right| <= 1 − ar_eps``, always invertible) or the
             papers' ``"icml_eq16"`` / ``"neurips_eq9"`` (not stable; ablations only).
         ar_eps: stability margin of each factor for ``reparam="stable"``.
-        method: AR solve method, ``"auto"``, ``"fft"`` or ``"matmul"``.
+        method: AR solve method, ``"auto"``, ``"banded"``, ``"fft"`` or ``"matmul"``.
+        validate: value checks of the AR solve (finite values, singular filter); ``None``
+            follows [`arma_core.set_validate`][arma_core.set_validate] (default: CPU only).
 
     Shape:
         input ``{shape_in}`` -> output ``{shape_out}``, exactly as ``nn.{conv}``.
@@ -198,6 +210,7 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
         method: str = "auto",
+        validate: bool | None = None,
     ) -> None:
         nn.Conv1d.__init__(
             self,
@@ -213,7 +226,7 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
             device,
             dtype,
         )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)
 
 
 class ARMA2d(_ARMAMixin, nn.Conv2d):
@@ -246,6 +259,7 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
         method: str = "auto",
+        validate: bool | None = None,
     ) -> None:
         nn.Conv2d.__init__(
             self,
@@ -261,7 +275,7 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
             device,
             dtype,
         )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)
 
 
 class ARMA3d(_ARMAMixin, nn.Conv3d):
@@ -294,6 +308,7 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
         method: str = "auto",
+        validate: bool | None = None,
     ) -> None:
         nn.Conv3d.__init__(
             self,
@@ -309,4 +324,4 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
             device,
             dtype,
         )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, device, dtype)
+        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)

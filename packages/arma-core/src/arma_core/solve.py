@@ -5,8 +5,8 @@ Legend: N batch, C channels, D spatial axes (1, 2 or 3), Q stages per axis.
 The filter on axis ``a`` is the cascade of ``Q`` factors ``[a_left, 1, a_right]`` (convention of
 ``arma_stability.ztransform``: ``(A ⋆ y)[i] = a_left y[i−1] + y[i] + a_right y[i+1]``), and
 the full filter is the product of the D axis filters. The solve costs one transform round trip
-(``"fft"``) or D small GEMMs (``"matmul"``) however many stages; ``"auto"`` picks the faster
-by size.
+(``"fft"``), D small GEMMs (``"matmul"``) or Q tridiagonal sweeps per axis (``"banded"``, O(n)
+per line, the only exact ``"zero"`` boundary); ``"auto"`` picks by boundary, size and device.
 """
 
 from __future__ import annotations
@@ -20,22 +20,43 @@ from torch.nn import functional as F
 
 from arma_stability import cascade_taps, decay_rate
 
+from . import _banded_numba
+from ._checks import should_validate
 from ._function import SeparableARSolve
 from ._operators import axis_spectrum
+from .banded import BandedARSolve, stage_factors
 
-__all__ = ["BOUNDARIES", "METHODS", "ar_solve", "ar_solve1d", "ar_solve2d", "ar_solve3d"]
+__all__ = [
+    "BOUNDARIES",
+    "METHODS",
+    "ar_solve",
+    "ar_solve1d",
+    "ar_solve2d",
+    "ar_solve3d",
+    "choose_method",
+]
 
-METHODS = ("auto", "fft", "matmul")
+METHODS = ("auto", "banded", "fft", "matmul")
 BOUNDARIES = ("circular", "zero")
 #: "auto" uses dense per-axis inverses up to this axis length (measured: see docs/benchmarks.md).
 MATMUL_MAX_SIZE = 96
 _ZERO_TOL = 1e-6
 
 
-def _choose_method(method: str, sizes: list[int]) -> str:
+def choose_method(method: str, boundary: str, input: Tensor) -> str:
+    """The method ``"auto"`` runs for ``input (Tensor[N, C, *S])``; other methods pass through.
+
+    ``"zero"``: always ``"banded"`` (the only exact zero boundary, so the same result on every
+    device). ``"circular"`` (every method gives the same result to rounding): ``"banded"`` where
+    its compiled CPU kernel runs (numba installed, CPU tensor, eager), else ``"matmul"`` for axes
+    up to ``MATMUL_MAX_SIZE`` and ``"fft"`` above. Measured with ``python -m apps.benchmark arma``
+    (docs/benchmarks.md).
+    """
     if method != "auto":
         return method
-    return "matmul" if max(sizes) <= MATMUL_MAX_SIZE else "fft"
+    if boundary == "zero" or _banded_numba.usable(input):
+        return "banded"
+    return "matmul" if max(input.shape[2:]) <= MATMUL_MAX_SIZE else "fft"
 
 
 def _check_coefficients(coefficients: Tensor | Sequence[Tensor], d: int, channels: int) -> Tensor:
@@ -58,9 +79,16 @@ def _check_coefficients(coefficients: Tensor | Sequence[Tensor], d: int, channel
         )
     if not coefficients.is_floating_point():
         raise TypeError(f"coefficients should be floating point, got {coefficients.dtype}")
+    return coefficients
+
+
+def _check_values(input: Tensor, coefficients: Tensor) -> None:
+    """Value checks (host reads), run only where ``should_validate`` says so."""
     if not bool(torch.isfinite(coefficients).all()):
         raise ValueError("coefficients should be finite, got non-finite values")
-    return coefficients
+    # one cheap read pass; the exact check runs only if the sum is non-finite
+    if not bool(torch.isfinite(input.sum())) and not bool(torch.isfinite(input).all()):
+        raise ValueError("input should be finite, got NaN or Inf values")
 
 
 def _check_input(input: Tensor, d: int) -> None:
@@ -71,9 +99,6 @@ def _check_input(input: Tensor, d: int) -> None:
         raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
     if not input.is_floating_point():
         raise TypeError(f"input should be floating point, got {input.dtype}")
-    # one cheap read pass; the exact check runs only if the sum is non-finite
-    if not bool(torch.isfinite(input.sum())) and not bool(torch.isfinite(input).all()):
-        raise ValueError("input should be finite, got NaN or Inf values")
 
 
 def _check_sizes(sizes: list[int], q: int) -> None:
@@ -97,6 +122,19 @@ def _check_not_singular(taps: list[Tensor], sizes: list[int]) -> None:
             )
 
 
+def _check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
+    """Zero boundary: every stage's tridiagonal Toeplitz matrix must have non-tiny pivots."""
+    for a, n in enumerate(sizes):
+        with torch.no_grad():
+            f = stage_factors(coefficients[a].detach().double(), n, cyclic=False)
+            lo = float(f.minv.abs().max().reciprocal())
+        if not lo > torch.finfo(torch.float32).eps:
+            raise ValueError(
+                f"AR filter is singular with the zero boundary on the {n}-point spatial axis {a}: "
+                f"min |pivot| = {lo:.3g}; use the 'stable' re-parameterisation"
+            )
+
+
 def _zero_padding(coefficients: Tensor, sizes: list[int], max_pad: int | None) -> list[int]:
     pads = []
     for a, n in enumerate(sizes):
@@ -114,6 +152,7 @@ def ar_solve(
     boundary: str = "circular",
     method: str = "auto",
     max_pad: int | None = None,
+    validate: bool | None = None,
 ) -> Tensor:
     """Solve ``A ⋆ Y = input`` for ``Y`` with a separable AR filter, per channel.
 
@@ -122,27 +161,36 @@ def ar_solve(
         coefficients (Tensor[D, C, Q, 2]): per axis, channel and stage ``(a_left, a_right)``
             (e.g. from [`arma_stability.stable_coefficients`][arma_stability.stable_coefficients]).
             ``Q = 0`` returns the input.
-        boundary: ``"circular"`` (exact periodic solve) or ``"zero"``: pad every axis with
+        boundary: ``"circular"`` (exact periodic solve) or ``"zero"``. With ``"banded"`` (and
+            ``"auto"``) ``"zero"`` is exact: ``Y`` is zero outside the map and every stage is a
+            tridiagonal Toeplitz matrix (see [`arma_core.banded`][arma_core.banded]). With
+            ``"fft"``/``"matmul"`` it is the older approximation: pad every axis with
             ``p = ceil(log(1e-6) / log ρ)`` zeros per side, where ``ρ < 1`` is the decay rate of
-            the inverse filter's impulse response, solve circularly and crop. This approximates
-            the solve on an infinite domain with ``T`` zero outside; the wrap-around left is about
-            ``ρ^p ≤ 1e-6`` of the signal when ``p`` is below the cap, ``max_pad`` (default
-            ``max(2n, 16)``), and larger for filters that decay more slowly.
-        method: ``"fft"`` (one rfftn/irfftn round trip), ``"matmul"`` (dense per-axis inverses,
-            D small GEMMs) or ``"auto"`` (matmul for axes up to 96 long).
-        max_pad: cap on the zero-boundary padding per side.
+            the inverse filter's impulse response, solve circularly and crop (the solve on an
+            infinite domain with ``T`` zero outside; the wrap-around left is about
+            ``ρ^p ≤ 1e-6`` when ``p`` is below the cap ``max_pad``, default ``max(2n, 16)``).
+        method: ``"banded"`` (Thomas sweeps, O(n) per line), ``"fft"`` (one rfftn/irfftn round
+            trip), ``"matmul"`` (dense per-axis inverses, D small GEMMs) or ``"auto"`` (see
+            [`choose_method`][arma_core.solve.choose_method]).
+        max_pad: cap on the padding of the approximate zero boundary (fft/matmul only).
+        validate: run the value checks (finite values, singular filter); ``None`` follows
+            [`set_validate`][arma_core.set_validate] (default: on for CPU tensors).
 
     Returns:
         Tensor[N, C, *S]: ``Y``, same dtype as ``input`` (float16/bfloat16 are solved in float32).
+        Under ``torch.autocast`` the solve runs in float32 and ``Y`` has the autocast dtype, as a
+        convolution's output would (float64 stays float64).
 
     Raises:
-        ValueError: wrong shapes, non-finite values, a map smaller than the AR support ``2Q+1``,
-            or a filter that is singular on the grid.
+        ValueError: wrong shapes, a map smaller than the AR support ``2Q+1``, and where value
+            checks run: non-finite values or a filter that is singular on the grid.
     """
     if method not in METHODS:
         raise ValueError(f"method should be one of {METHODS}, got {method!r}")
     if boundary not in BOUNDARIES:
         raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
+    if validate is not None and not isinstance(validate, bool):
+        raise TypeError(f"validate should be a bool or None, got {validate!r}")
     if not isinstance(input, Tensor):
         raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
     d = input.ndim - 2
@@ -155,22 +203,52 @@ def ar_solve(
     q = coefficients.shape[2]
     if q == 0:
         return input
-    sizes = list(input.shape[2:])
-    _check_sizes(sizes, q)
+    _check_sizes(list(input.shape[2:]), q)
+    check = should_validate(validate, input)
+    out_dtype = input.dtype
+    device_type = input.device.type
+    if torch.is_autocast_enabled(device_type):
+        if input.dtype != torch.float64:
+            out_dtype = torch.get_autocast_dtype(device_type)
+        with torch.autocast(device_type, enabled=False):
+            return _solve(input, coefficients, boundary, method, max_pad, check).to(out_dtype)
+    return _solve(input, coefficients, boundary, method, max_pad, check).to(out_dtype)
 
+
+def _solve(
+    input: Tensor,
+    coefficients: Tensor,
+    boundary: str,
+    method: str,
+    max_pad: int | None,
+    check: bool,
+) -> Tensor:
+    d = input.ndim - 2
+    sizes = list(input.shape[2:])
     work_dtype = torch.float64 if input.dtype == torch.float64 else torch.float32
     x = input.to(work_dtype)
     coefficients = coefficients.to(work_dtype)
+    if check:
+        _check_values(x, coefficients)
+    method = choose_method(method, boundary, x)
+    if method == "banded":
+        if check:
+            if boundary == "zero":
+                _check_stages_not_singular(coefficients, sizes)
+            else:
+                _check_not_singular([cascade_taps(c) for c in coefficients], sizes)
+        return BandedARSolve.apply(x.contiguous(), coefficients, boundary == "circular")
     if boundary == "zero":
         pads = _zero_padding(coefficients, sizes, max_pad)
         x = F.pad(x, [p for pad in reversed(pads) for p in (pad, pad)])
     solve_sizes = list(x.shape[2:])
     taps = [cascade_taps(coefficients[a]) for a in range(d)]
-    _check_not_singular(taps, solve_sizes)
-    y = SeparableARSolve.apply(x.contiguous(), _choose_method(method, solve_sizes), *taps)
+    if check:
+        _check_not_singular(taps, solve_sizes)
+    y = SeparableARSolve.apply(x.contiguous(), method, *taps)
     if boundary == "zero":
         y = y[(..., *(slice(p, p + n) for p, n in zip(pads, sizes, strict=True)))]
-    return y.to(input.dtype)
+    return y
 
 
 def _fixed_d(d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], **kw) -> Tensor:
@@ -187,12 +265,14 @@ def ar_solve1d(
     boundary: str = "circular",
     method: str = "auto",
     max_pad: int | None = None,
+    validate: bool | None = None,
 ) -> Tensor:
     """1D AR solve. ``input (Tensor[N, C, L])``, ``coefficients (Tensor[1, C, Q, 2])``.
 
     See [`ar_solve`][arma_core.ar_solve].
     """
-    return _fixed_d(1, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
+    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
+    return _fixed_d(1, input, coefficients, **kw)
 
 
 def ar_solve2d(
@@ -202,13 +282,15 @@ def ar_solve2d(
     boundary: str = "circular",
     method: str = "auto",
     max_pad: int | None = None,
+    validate: bool | None = None,
 ) -> Tensor:
     """2D separable AR solve. ``input (Tensor[N, C, H, W])``, ``coefficients (Tensor[2, C, Q, 2])``
     with ``coefficients[0]`` along H and ``coefficients[1]`` along W.
 
     See [`ar_solve`][arma_core.ar_solve].
     """
-    return _fixed_d(2, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
+    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
+    return _fixed_d(2, input, coefficients, **kw)
 
 
 def ar_solve3d(
@@ -218,6 +300,7 @@ def ar_solve3d(
     boundary: str = "circular",
     method: str = "auto",
     max_pad: int | None = None,
+    validate: bool | None = None,
 ) -> Tensor:
     """3D separable AR solve.
 
@@ -225,4 +308,5 @@ def ar_solve3d(
 
     See [`ar_solve`][arma_core.ar_solve].
     """
-    return _fixed_d(3, input, coefficients, boundary=boundary, method=method, max_pad=max_pad)
+    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
+    return _fixed_d(3, input, coefficients, **kw)

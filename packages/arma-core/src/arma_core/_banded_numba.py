@@ -1,0 +1,86 @@
+"""Optional numba fast path of the banded solve on CPU; the PyTorch sweeps are the reference.
+
+Legend: B = N·C maps, (A0, A1, A2) one map padded to 3D (1D: (1, 1, L), 2D: (1, H, W)),
+D spatial axes, C channels, Q stages, n one axis's length.
+
+Each map is solved whole, every axis while it sits in cache (maps run in parallel with
+``numba.prange``), so the forward reads ``T`` and writes ``Y`` once and the backward reads ``G``
+and ``Y`` and writes ``dL/dT`` once: the memory traffic of three copies for forward+backward.
+Used only when numba is installed (the ``fast`` extra), for CPU float32/float64 tensors outside
+``torch.compile``; ``ENABLED = False`` forces the PyTorch path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["ENABLED", "backward", "forward", "usable"]
+
+#: Set to False to force the PyTorch reference sweeps.
+ENABLED = True
+_HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+_kernels = None
+
+
+def usable(x: Tensor) -> bool:
+    """Whether the numba path can run on ``x`` (CPU float32/64, eager, numba installed)."""
+    return (
+        ENABLED
+        and _HAVE_NUMBA
+        and x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and not torch.compiler.is_compiling()
+        and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+    )
+
+
+def _k():
+    global _kernels
+    if _kernels is None:
+        from . import _banded_numba_kernels as kernels
+
+        _kernels = kernels
+    return _kernels
+
+
+def _maps(x: Tensor) -> np.ndarray:
+    """(N, C, *S) contiguous -> numpy (N·C, A0, A1, A2) view."""
+    s = list(x.shape[2:])
+    s = [1] * (3 - len(s)) + s
+    return x.view(-1, *s).numpy()
+
+
+def _factors(co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype) -> tuple:
+    c = co.detach().to(torch.float64).contiguous().numpy()
+    return _k().factors(c, np.asarray(sizes, dtype=np.int64), cyclic, transpose, np.dtype(dtype))
+
+
+def forward(x: Tensor, coefficients: Tensor, cyclic: bool) -> Tensor:
+    """``Y = A⁻¹ x`` for ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``."""
+    x = x.detach().contiguous()
+    out = torch.empty_like(x)
+    dt = x.numpy().dtype
+    f = _factors(coefficients, list(x.shape[2:]), cyclic, False, dt)
+    _k().forward(_maps(x), _maps(out), coefficients.shape[1], *f, cyclic)
+    return out
+
+
+def backward(g: Tensor, y: Tensor, coefficients: Tensor, cyclic: bool, need_co: bool):
+    """``(A⁻ᵀ g, dL/dcoefficients (D, C, Q, 2) or None)`` from the saved ``y``."""
+    g = g.detach().contiguous()
+    y = y.detach().contiguous()
+    gx = torch.empty_like(g)
+    dt = g.numpy().dtype
+    d, c, q, _ = coefficients.shape
+    f = _factors(coefficients, list(g.shape[2:]), cyclic, True, dt)
+    part = np.zeros((g.shape[0] * c, d, q, 2) if need_co else (1, d, q, 2))
+    co = coefficients.detach().to(g.dtype).contiguous().numpy()
+    _k().backward(_maps(g), _maps(y), _maps(gx), co, *f, cyclic, need_co, part)
+    if not need_co:
+        return gx, None
+    grad = torch.from_numpy(part).view(g.shape[0], c, d, q, 2).sum(0).transpose(0, 1)
+    return gx, grad.to(coefficients.dtype)

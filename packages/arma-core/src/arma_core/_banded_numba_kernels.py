@@ -1,0 +1,204 @@
+"""numba kernels of the banded solve (imported lazily by `_banded_numba`); see banded.py.
+
+Legend: B maps, (A0, A1, A2) one map padded to 3D, D axes (the last D of the three), C channels,
+Q stages, M the longest axis. Factor arrays are (D, C, Q, M); slabs are (n, K): the solved axis
+and K independent lines solved side by side in the inner loop.
+"""
+
+import numba
+import numpy as np
+
+__all__ = ["backward", "factors", "forward"]
+
+
+@numba.njit(cache=True)
+def factors(co, sizes, cyclic, transpose, dtype):  # pragma: no cover - jitted
+    """Elimination factors of every stage (see banded.stage_factors), float64 then cast."""
+    d, c, q, _ = co.shape
+    m_max = sizes.max()
+    minv = np.zeros((d, c, q, m_max))
+    beta = np.zeros((d, c, q, m_max))
+    negc = np.zeros((d, c, q, m_max))
+    z = np.zeros((d, c, q, m_max))
+    w = np.zeros((d, c, q, 2))
+    for a in range(d):
+        n = sizes[a]
+        for ch in range(c):
+            for s in range(q):
+                l, r = co[a, ch, s, 0], co[a, ch, s, 1]
+                if transpose:
+                    l, r = r, l
+                cprev = 0.0
+                for i in range(n):
+                    m = (2.0 if cyclic else 1.0) if i == 0 else 1.0 - l * cprev
+                    if cyclic and i == n - 1:
+                        m += r * l
+                    cprev = r / m
+                    minv[a, ch, s, i] = 1.0 / m
+                    beta[a, ch, s, i] = -l / m
+                    negc[a, ch, s, i] = -cprev
+                if cyclic:
+                    u = z[a, ch, s]
+                    u[0] = -minv[a, ch, s, 0]
+                    for i in range(1, n):
+                        u[i] = (r if i == n - 1 else 0.0) * minv[a, ch, s, i]
+                        u[i] += beta[a, ch, s, i] * u[i - 1]
+                    for i in range(n - 2, -1, -1):
+                        u[i] += negc[a, ch, s, i] * u[i + 1]
+                    den = 1.0 + u[0] - l * u[n - 1]
+                    w[a, ch, s, 0] = 1.0 / den
+                    w[a, ch, s, 1] = -l / den
+    return (
+        minv.astype(dtype),
+        beta.astype(dtype),
+        negc.astype(dtype),
+        z.astype(dtype),
+        w.astype(dtype),
+    )
+
+
+@numba.njit(inline="always", fastmath=True)
+def _stage(x, f, s, cyclic, corr):  # pragma: no cover - jitted
+    """In place ``x (n, K) <- F_s⁻¹ x``; f = (minv, beta, negc, z, w) of one axis and channel."""
+    minv, beta, negc, z, w = f
+    n, k = x.shape
+    for j in range(k):
+        x[0, j] *= minv[s, 0]
+    for i in range(1, n):
+        mi, bi = minv[s, i], beta[s, i]
+        for j in range(k):
+            x[i, j] = x[i, j] * mi + bi * x[i - 1, j]
+    for i in range(n - 2, -1, -1):
+        ci = negc[s, i]
+        for j in range(k):
+            x[i, j] += ci * x[i + 1, j]
+    if cyclic:
+        w0, w1 = w[s, 0], w[s, 1]
+        for j in range(k):
+            corr[j] = w0 * x[0, j] + w1 * x[n - 1, j]
+        for i in range(n):
+            zi = z[s, i]
+            for j in range(k):
+                x[i, j] -= zi * corr[j]
+
+
+@numba.njit(inline="always")
+def _view(m, ax, buf):  # pragma: no cover - jitted
+    """Map ``m (A0, A1, A2)`` as contiguous slabs ``(P, n, K)`` along padded axis ``ax``.
+
+    Axes 0 and 1 are views of ``m``; axis 2 is transposed into ``buf`` (``_unview`` copies back).
+    """
+    a0, a1, a2 = m.shape
+    if ax == 0:
+        return m.reshape((1, a0, a1 * a2))
+    if ax == 1:
+        return m
+    v = buf[: m.size].reshape((a0, a2, a1))
+    for p in range(a0):
+        v[p] = m[p].T
+    return v
+
+
+@numba.njit(inline="always")
+def _unview(v, m, ax):  # pragma: no cover - jitted
+    if ax == 2:
+        for p in range(m.shape[0]):
+            m[p] = v[p].T
+
+
+@numba.njit(inline="always")
+def _fa(f, a, ch, n):  # pragma: no cover - jitted
+    minv, beta, negc, z, w = f
+    return (minv[a, ch, :, :n], beta[a, ch, :, :n], negc[a, ch, :, :n], z[a, ch, :, :n], w[a, ch])
+
+
+@numba.njit(inline="always")
+def _solve_axis(m, a, ax, ch, f, cyclic, reverse, corr, buf):  # pragma: no cover - jitted
+    n = m.shape[ax]
+    q = f[0].shape[2]
+    fa = _fa(f, a, ch, n)
+    v = _view(m, ax, buf)
+    for p in range(v.shape[0]):
+        for t in range(q):
+            _stage(v[p], fa, q - 1 - t if reverse else t, cyclic, corr)
+    _unview(v, m, ax)
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def forward(x, out, c, minv, beta, negc, z, w, cyclic):  # pragma: no cover - jitted
+    """``out[b] = A⁻¹ x[b]`` for maps ``x, out (B, A0, A1, A2)``."""
+    d = minv.shape[0]
+    f = (minv, beta, negc, z, w)
+    for b in numba.prange(x.shape[0]):
+        m = out[b]
+        m[:] = x[b]
+        corr = np.empty(m.size, dtype=m.dtype)
+        buf = np.empty(m.size, dtype=m.dtype)
+        for a in range(d):
+            _solve_axis(m, a, 3 - d + a, b % c, f, cyclic, False, corr, buf)
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pragma: no cover
+    """``gx[b] = A⁻ᵀ g[b]``; ``part[b, a, s] = −(Σ W_s Z_s[i−1], Σ W_s Z_s[i+1])`` (banded.py)."""
+    d, c, q, _ = co.shape
+    f = (minv, beta, negc, z, w)
+    for b in numba.prange(g.shape[0]):
+        ch = b % c
+        m = gx[b]
+        m[:] = g[b]
+        corr = np.empty(m.size, dtype=m.dtype)
+        buf = np.empty(m.size, dtype=m.dtype)
+        for a in range(d):
+            _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
+        if not need_co:
+            continue
+        wm = np.empty_like(m)
+        zm = np.empty_like(m)
+        wbuf = np.empty(m.size, dtype=m.dtype)
+        prev = np.empty(m.size, dtype=m.dtype)
+        first = np.empty(m.size, dtype=m.dtype)
+        for a in range(d):
+            ax = 3 - d + a
+            n = m.shape[ax]
+            wm[:] = g[b]
+            zm[:] = y[b]
+            fa = _fa(f, a, ch, n)
+            wv = _view(wm, ax, wbuf)
+            zv = _view(zm, ax, buf)
+            for p in range(wv.shape[0]):
+                ws, zs = wv[p], zv[p]
+                k = ws.shape[1]
+                for s in range(q - 1, -1, -1):
+                    _stage(ws, fa, s, cyclic, corr)
+                    if s < q - 1:  # zs <- F_{s+1} zs in place
+                        l, r = co[a, ch, s + 1, 0], co[a, ch, s + 1, 1]
+                        for j in range(k):
+                            prev[j] = zs[n - 1, j] if cyclic else 0.0
+                            first[j] = zs[0, j]
+                        for i in range(n - 1):
+                            for j in range(k):
+                                cur = zs[i, j]
+                                zs[i, j] = l * prev[j] + cur + r * zs[i + 1, j]
+                                prev[j] = cur
+                        for j in range(k):
+                            nxt = first[j] if cyclic else 0.0
+                            zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
+                    gl, gr = _grads(ws, zs, cyclic)
+                    part[b, a, s, 0] -= gl
+                    part[b, a, s, 1] -= gr
+
+
+@numba.njit(inline="always", fastmath=True)
+def _grads(ws, zs, cyclic):  # pragma: no cover - jitted
+    n, k = ws.shape
+    gl, gr = 0.0, 0.0
+    for i in range(1, n):
+        for j in range(k):
+            gl += ws[i, j] * zs[i - 1, j]
+            gr += ws[i - 1, j] * zs[i, j]
+    if cyclic:
+        for j in range(k):
+            gl += ws[0, j] * zs[n - 1, j]
+            gr += ws[n - 1, j] * zs[0, j]
+    return gl, gr

@@ -1,0 +1,155 @@
+"""method="banded" against dense linear solves built independently (numpy/scipy), gradcheck,
+and the other methods; both the PyTorch sweeps and the numba kernels."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+import torch
+
+from arma_core import _banded_numba, ar_solve
+from arma_core.banded import BandedARSolve
+from arma_stability import cascade_taps, stable_coefficients
+
+SHAPES = [(2, 3, 9), (1, 2, 8), (1, 2, 7, 7), (2, 1, 6, 9), (1, 2, 8, 8), (1, 2, 7, 5, 8)]
+PATHS = ["torch", "numba"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch):
+    monkeypatch.setattr(_banded_numba, "ENABLED", request.param == "numba")
+    return request.param
+
+
+def _coeffs(d, c, q, seed, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return stable_coefficients(torch.randn(d, c, q, 2, generator=g, dtype=torch.float64) * scale)
+
+
+def _stage_matrix(l, r, n, circular):
+    """``(F y)[i] = l y[i-1] + y[i] + r y[i+1]``: Toeplitz (zero) or circulant (circular)."""
+    col, row = np.zeros(n), np.zeros(n)
+    col[0] = row[0] = 1.0
+    col[1], row[1] = l, r
+    if circular:
+        col[-1], row[-1] = r, l
+    return sl.toeplitz(col, row)
+
+
+def _dense(t, co, circular):
+    """Solve with the Kronecker product of the per-axis stage products, channel by channel."""
+    n_b, n_c, *s = t.shape
+    out = np.empty_like(t)
+    for c in range(n_c):
+        k = np.ones((1, 1))
+        for a, n in enumerate(s):
+            m = np.eye(n)
+            for q in range(co.shape[2]):
+                m = m @ _stage_matrix(co[a, c, q, 0], co[a, c, q, 1], n, circular)
+            k = np.kron(k, m)
+        for b in range(n_b):
+            out[b, c] = np.linalg.solve(k, t[b, c].ravel()).reshape(s)
+    return out
+
+
+CASES = [
+    (shape, q, bd)
+    for shape, q, bd in itertools.product(SHAPES, [1, 2, 3], ["circular", "zero"])
+    if min(shape[2:]) >= 2 * q + 1
+]
+
+
+@pytest.mark.parametrize(("shape", "q", "boundary"), CASES)
+def test_matches_dense_solve(shape, q, boundary, path):
+    g = torch.Generator().manual_seed(sum(shape) + q)
+    t = torch.randn(shape, generator=g, dtype=torch.float64)
+    co = _coeffs(len(shape) - 2, shape[1], q, seed=q)
+    y = ar_solve(t, co, boundary=boundary, method="banded").numpy()
+    expected = _dense(t.numpy(), co.numpy(), boundary == "circular")
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_zero_boundary_order1_is_the_banded_toeplitz_solve(path):
+    # one stage: the exact zero boundary is scipy's banded solve of the cascade taps
+    t = torch.randn(3, 2, 11, dtype=torch.float64)
+    co = _coeffs(1, 2, 1, seed=5)
+    y = ar_solve(t, co, boundary="zero", method="banded")
+    for c in range(2):
+        taps = cascade_taps(co[0])[c].numpy()  # (a_left, 1, a_right)
+        ab = np.zeros((3, 11))
+        ab[0, 1:], ab[1], ab[2, :-1] = taps[2], taps[1], taps[0]
+        expected = sl.solve_banded((1, 1), ab, t[:, c].numpy().T).T
+        np.testing.assert_allclose(y[:, c].numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["circular", "zero"])
+@pytest.mark.parametrize("shape", [(2, 2, 7), (1, 2, 5, 6), (1, 1, 5, 5, 6)])
+def test_gradcheck_float64(shape, boundary, path):
+    g = torch.Generator().manual_seed(3)
+    t = torch.randn(shape, generator=g, dtype=torch.float64, requires_grad=True)
+    p = torch.randn(len(shape) - 2, shape[1], 2, 2, generator=g, dtype=torch.float64) * 0.7
+    p.requires_grad_(True)
+
+    def f(t, p):
+        return ar_solve(t, stable_coefficients(p), boundary=boundary, method="banded")
+
+    assert torch.autograd.gradcheck(f, (t, p))
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(2, 3, 16), (2, 3, 9, 12), (1, 2, 7, 8, 9)])
+def test_circular_banded_equals_matmul_and_fft(shape, q, path):
+    g = torch.Generator().manual_seed(q)
+    t = torch.randn(shape, generator=g, dtype=torch.float64, requires_grad=True)
+    co = _coeffs(len(shape) - 2, shape[1], q, seed=7).requires_grad_(True)
+    grad = torch.randn(shape, generator=g, dtype=torch.float64)
+    results = {}
+    for m in ("banded", "matmul", "fft"):
+        y = ar_solve(t, co, method=m)
+        results[m] = (y, *torch.autograd.grad(y, (t, co), grad))
+    for m in ("matmul", "fft"):
+        for a, b in zip(results["banded"], results[m], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("boundary", ["circular", "zero"])
+def test_numba_kernels_equal_torch_sweeps_in_float32(boundary, monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(2, 4, 12, 10, generator=g, requires_grad=True)
+    co = _coeffs(2, 4, 2, seed=1).float().requires_grad_(True)
+    grad = torch.randn(2, 4, 12, 10, generator=g)
+    out = {}
+    for enabled in (False, True):
+        monkeypatch.setattr(_banded_numba, "ENABLED", enabled)
+        y = BandedARSolve.apply(t, co, boundary == "circular")
+        out[enabled] = (y, *torch.autograd.grad(y, (t, co), grad))
+    for a, b in zip(out[False], out[True], strict=True):  # float32 rounding, scaled to the values
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.detach().abs().max()))
+
+
+def test_zero_boundary_differs_from_circular_only_near_the_edges():
+    t = torch.zeros(1, 1, 64, dtype=torch.float64)
+    t[0, 0, 32] = 1.0  # impulse far from the edges: both boundaries agree to the decay
+    co = torch.tensor([[[[0.3, 0.3]]]], dtype=torch.float64)
+    zero = ar_solve(t, co, boundary="zero", method="banded")
+    circ = ar_solve(t, co, boundary="circular", method="banded")
+    torch.testing.assert_close(zero, circ, atol=1e-9, rtol=0)
+    t = torch.roll(t, -32, dims=-1)  # impulse at the left edge: circular wraps it round
+    zero = ar_solve(t, co, boundary="zero", method="banded")
+    circ = ar_solve(t, co, boundary="circular", method="banded")
+    assert abs(float(circ[0, 0, -1])) > 0.1
+    assert float(zero[0, 0, -8:].abs().max()) < 1e-3
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 7), (2, 3, 7), (1, 1, 5, 6)])
+def test_input_is_not_modified(shape, path):
+    t = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    before = t.detach().clone()
+    co = _coeffs(len(shape) - 2, shape[1], 2, seed=0)
+    g = torch.randn(shape, dtype=torch.float64)
+    gb = g.clone()
+    y = ar_solve(t, co, method="banded")
+    y.backward(g)
+    assert torch.equal(t.detach(), before)
+    assert torch.equal(g, gb)
