@@ -156,7 +156,14 @@ def browser_check(site: Path, shots: Path | None, chromium: str) -> list[str]:
 
             page.on("console", lambda m: m.type == "error" and log(f"console error {m.text}"))
             page.on("pageerror", lambda e: log(f"uncaught exception {e}"))
-            page.on("requestfailed", lambda r: log(f"request failed {r.url} ({r.failure})"))
+            # ERR_ABORTED: a request the next navigation cancelled (a 404 is caught as a response).
+            page.on(
+                "requestfailed",
+                lambda r: (
+                    "ERR_ABORTED" not in (r.failure or "")
+                    and log(f"request failed {r.url} ({r.failure})")
+                ),
+            )
             page.on("response", lambda r: r.status >= 400 and log(f"HTTP {r.status} {r.url}"))
             for html in html_pages(site):
                 rel = html.relative_to(site).parent.as_posix()
