@@ -112,6 +112,7 @@ def docs(session: nox.Session) -> None:
     _sync(session, "--all-packages", "--group", "docs")
     env = {"NO_MKDOCS_2_WARNING": "1"}
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=env)
+    session.run("python", "-m", "pytest", "tests/docs", "-q")
     session.run("python", "tools/docs/check_site.py", "site", "--screenshots", "runs/docs")
 
 
