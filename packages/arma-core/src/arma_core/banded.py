@@ -198,25 +198,31 @@ class BandedARSolve(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        y, co = ctx.saved_tensors
-        grad = grad.contiguous()
-        need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        d = co.shape[0]
-        gx, gco = None, None
-        if _banded_numba.usable(grad):
-            gx, gco = _banded_numba.backward(grad, y, co, ctx.cyclic, need_co)
-            return (gx if need_x else None), gco, None
-        if need_co:
-            grads = []
-            for a in range(d):
-                lam, ga = _adjoint_axis(grad, y, co[a], a, ctx.cyclic)
-                grads.append(ga)
-                if a == 0 and need_x:
-                    gx = lam  # the full adjoint starts with axis 0's
-            gco = torch.stack(grads)
-        if need_x:
-            start = 1 if gx is not None else 0
-            gx = grad if gx is None else gx
-            for a in range(start, d):
-                gx, _ = _adjoint_axis(gx, None, co[a], a, ctx.cyclic)
-        return gx, gco, None
+        # the forward ran with autocast off; so does its backward (float32 throughout)
+        with torch.autocast(grad.device.type, enabled=False):
+            return _backward(ctx, grad)
+
+
+def _backward(ctx, grad: Tensor):
+    y, co = ctx.saved_tensors
+    grad = grad.contiguous()
+    need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    d = co.shape[0]
+    gx, gco = None, None
+    if _banded_numba.usable(grad):
+        gx, gco = _banded_numba.backward(grad, y, co, ctx.cyclic, need_co)
+        return (gx if need_x else None), gco, None
+    if need_co:
+        grads = []
+        for a in range(d):
+            lam, ga = _adjoint_axis(grad, y, co[a], a, ctx.cyclic)
+            grads.append(ga)
+            if a == 0 and need_x:
+                gx = lam  # the full adjoint starts with axis 0's
+        gco = torch.stack(grads)
+    if need_x:
+        start = 1 if gx is not None else 0
+        gx = grad if gx is None else gx
+        for a in range(start, d):
+            gx, _ = _adjoint_axis(gx, None, co[a], a, ctx.cyclic)
+    return gx, gco, None

@@ -1,0 +1,36 @@
+"""On CUDA the ARMA layers run forward and backward without a host synchronisation."""
+
+import pytest
+import torch
+
+from arma_core import ARMA2d, ar_solve2d
+from arma_stability import stable_coefficients
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    ("boundary", "method"), [("circular", "auto"), ("zero", "auto"), ("circular", "banded")]
+)
+def test_forward_backward_without_sync(boundary, method):
+    layer = ARMA2d(3, 4, 3, padding=1, ar_order=2, ar_init=0.3, boundary=boundary, method=method)
+    layer = layer.cuda()
+    x = torch.randn(2, 3, 16, 20, device="cuda", requires_grad=True)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        y = layer(x)
+        y.backward(torch.ones_like(y))
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert torch.isfinite(layer.ar_weight.grad).all()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("boundary", ["circular", "zero"])
+def test_banded_cuda_matches_cpu(boundary):
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(2, 4, 12, 10, generator=g, dtype=torch.float64)
+    co = stable_coefficients(torch.randn(2, 4, 2, 2, generator=g, dtype=torch.float64))
+    cpu = ar_solve2d(t, co, boundary=boundary, method="banded")
+    cuda = ar_solve2d(t.cuda(), co.cuda(), boundary=boundary, method="banded")
+    torch.testing.assert_close(cuda.cpu(), cpu)
