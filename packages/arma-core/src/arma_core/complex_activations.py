@@ -134,8 +134,10 @@ def phase_relu(
 
     Args:
         z: complex, any shape.
-        a, b: frequency and offset of the sine mask (radians; see the module docstring).
-        c, d: frequency and offset of the cosine mask; ``None`` leaves it out.
+        a: frequency of the sine mask (radians; see the module docstring).
+        b: offset of the sine mask.
+        c: frequency of the cosine mask; ``None`` leaves it out.
+        d: offset of the cosine mask.
     """
     _complex("z", z)
     theta = _angle(z)
