@@ -1,4 +1,10 @@
-"""ARMA2d vs nn.Conv2d vs the naive baseline at the ConvLSTM gate shape (MATH.md §1, §2)."""
+"""ARMA2d vs nn.Conv2d vs the naive baseline at the ConvLSTM gate shape (MATH.md §1, §2).
+
+Also the AR part's time against a memory-bandwidth floor: the AR solve must at least read ``T``
+and write ``Y`` (forward) and read ``G`` and ``Y`` and write ``dL/dT`` (backward), five passes
+over an output-sized float32 tensor; the floor is those bytes over this machine's copy bandwidth
+(``dst.copy_(src)`` of the same size, measured in the same run, read + write bytes per second).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from arma_core import ARMA2d
-from arma_core.solve import MATMUL_MAX_SIZE
+from arma_core.solve import choose_method
 
 from .naive_arma import naive_ar_solve2d
-from .timing import time_fwd_bwd
+from .timing import time_calls, time_fwd_bwd
 
 FULL = {"batch": 16, "in_channels": 64, "out_channels": 128, "kernel_size": 3, "size": 64}
 QUICK = {"batch": 2, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "size": 16}
@@ -32,6 +38,14 @@ def saved_bytes(fn: Callable[[], Tensor]) -> tuple[int, Tensor]:
     return sum(storages.values()), out
 
 
+def copy_bandwidth(t: Tensor, device: torch.device, seconds: float = 1.0) -> float:
+    """Bytes per second (read + write) of ``dst.copy_(t)`` for a tensor the size of ``t``."""
+    src = t.detach().contiguous()
+    dst = torch.empty_like(src)
+    per_call = time_calls(lambda: dst.copy_(src), device, seconds)
+    return 2 * src.numel() * src.element_size() / per_call
+
+
 def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str, Any]:
     cfg = QUICK if quick else FULL
     torch.manual_seed(seed)
@@ -41,24 +55,30 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     x = torch.randn(n, cin, s, s, device=device, requires_grad=True)
     conv = nn.Conv2d(cin, cout, k, padding=k // 2, device=device)
     layers = {
-        q: ARMA2d(cin, cout, k, padding=k // 2, ar_order=q, ar_init=0.5, device=device)
+        (q, bd): ARMA2d(
+            cin, cout, k, padding=k // 2, ar_order=q, ar_init=0.5, boundary=bd, device=device
+        )
         for q in (1, 2)
+        for bd in ("circular", "zero")
     }
     for layer in layers.values():
         layer.load_state_dict(conv.state_dict(), strict=False)
     fixed = {
         m: ARMA2d(cin, cout, k, padding=k // 2, ar_init=0.5, method=m, device=device)
-        for m in ("fft", "matmul")
+        for m in ("banded", "fft", "matmul")
     }
 
     def naive(q: int) -> Callable[[], Tensor]:
-        layer = layers[q]
+        layer = layers[q, "circular"]
         return lambda: naive_ar_solve2d(conv(x), layer.ar_coefficients())
 
     variants: dict[str, Callable[[], Tensor]] = {
         "conv2d": lambda: conv(x),
-        "arma2d": lambda: layers[1](x),
-        "arma2d_order2": lambda: layers[2](x),
+        "arma2d": lambda: layers[1, "circular"](x),
+        "arma2d_order2": lambda: layers[2, "circular"](x),
+        "arma2d_zero": lambda: layers[1, "zero"](x),
+        "arma2d_order2_zero": lambda: layers[2, "zero"](x),
+        "arma2d_banded": lambda: fixed["banded"](x),
         "arma2d_fft": lambda: fixed["fft"](x),
         "arma2d_matmul": lambda: fixed["matmul"](x),
         "naive": naive(1),
@@ -69,17 +89,27 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     memory = {name: saved_bytes(fn)[0] for name, fn in variants.items()}
     with torch.no_grad():
         y_ref = naive(1)()
-        max_abs_diff = float((layers[1](x) - y_ref).abs().max())
+        max_abs_diff = float((layers[1, "circular"](x) - y_ref).abs().max())
     output_bytes = grad.numel() * grad.element_size()
+    bandwidth = copy_bandwidth(grad, device)
+    floor_s = 5 * output_bytes / bandwidth
+    ar_time = {
+        name: times[name] - times["conv2d"]
+        for name in ("arma2d", "arma2d_order2", "arma2d_zero", "arma2d_order2_zero")
+    }
     result: dict[str, Any] = {
         "shape": cfg,
         "repeats": repeats,
-        "method_auto": "matmul" if s <= MATMUL_MAX_SIZE else "fft",
+        "method_auto": choose_method("auto", "circular", grad),
+        "method_auto_zero": choose_method("auto", "zero", grad),
         "time_s": times,
         "saved_bytes": memory,
         "output_bytes": output_bytes,
         "arma2d_over_conv2d_time": times["arma2d"] / times["conv2d"],
         "arma2d_order2_over_conv2d_time": times["arma2d_order2"] / times["conv2d"],
+        "arma2d_zero_over_conv2d_time": times["arma2d_zero"] / times["conv2d"],
+        "arma2d_order2_zero_over_conv2d_time": times["arma2d_order2_zero"] / times["conv2d"],
+        "arma2d_banded_over_conv2d_time": times["arma2d_banded"] / times["conv2d"],
         "arma2d_fft_over_conv2d_time": times["arma2d_fft"] / times["conv2d"],
         "arma2d_matmul_over_conv2d_time": times["arma2d_matmul"] / times["conv2d"],
         "naive_over_conv2d_time": times["naive"] / times["conv2d"],
@@ -90,13 +120,17 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         "arma2d_extra_saved_over_output": (memory["arma2d"] - memory["conv2d"]) / output_bytes,
         "naive_extra_saved_over_output": (memory["naive"] - memory["conv2d"]) / output_bytes,
         "arma2d_vs_naive_max_abs_diff": max_abs_diff,
+        "copy_bandwidth_bytes_per_s": bandwidth,
+        "ar_floor_s": floor_s,
+        "ar_time_s": ar_time,
+        "ar_time_over_floor": {name: t / floor_s for name, t in ar_time.items()},
     }
     result["sweep"] = size_sweep(quick, repeats, device)
     return result
 
 
 def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str, Any]]:
-    """fwd+bwd of the AR solve alone (fft vs matmul) by map size: where "auto" should switch."""
+    """fwd+bwd of the AR solve alone (banded, fft, matmul) by map size: where "auto" switches."""
     sizes = [8, 16] if quick else [16, 32, 64, 96, 128, 192, 256]
     rows = []
     for s in sizes:
@@ -104,7 +138,7 @@ def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str
         t = torch.randn(batch, channels, s, s, device=device, requires_grad=True)
         layers = {
             m: ARMA2d(channels, channels, 1, ar_init=0.5, method=m, device=device)
-            for m in ("fft", "matmul")
+            for m in ("banded", "fft", "matmul")
         }
         grad = torch.randn(batch, channels, s, s, device=device)
         times = time_fwd_bwd(
@@ -120,6 +154,8 @@ def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str
                 "channels": channels,
                 **times,
                 "matmul_over_fft": times["matmul"] / times["fft"],
+                "banded_over_fft": times["banded"] / times["fft"],
+                "banded_over_matmul": times["banded"] / times["matmul"],
             }
         )
     return rows

@@ -138,10 +138,44 @@ def forward(x, out, c, minv, beta, negc, z, w, cyclic):  # pragma: no cover - ji
             _solve_axis(m, a, 3 - d + a, b % c, f, cyclic, False, corr, buf)
 
 
+@numba.njit(inline="always")
+def _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, out):  # pragma: no cover
+    """Axis adjoint of slabs ``wv`` in place (stages Q−1..0) and its stage grads into ``out``.
+
+    ``zv`` holds ``Y``'s slabs and is overwritten with ``Z_s = F_{s+1} ⋯ F_{Q−1} Y``.
+    """
+    q = co.shape[2]
+    for p in range(wv.shape[0]):
+        ws, zs = wv[p], zv[p]
+        n, k = ws.shape
+        for s in range(q - 1, -1, -1):
+            _stage(ws, fa, s, cyclic, corr)
+            if s < q - 1:  # zs <- F_{s+1} zs in place
+                l, r = co[a, ch, s + 1, 0], co[a, ch, s + 1, 1]
+                for j in range(k):
+                    prev[j] = zs[n - 1, j] if cyclic else 0.0
+                    first[j] = zs[0, j]
+                for i in range(n - 1):
+                    for j in range(k):
+                        cur = zs[i, j]
+                        zs[i, j] = l * prev[j] + cur + r * zs[i + 1, j]
+                        prev[j] = cur
+                for j in range(k):
+                    nxt = first[j] if cyclic else 0.0
+                    zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
+            gl, gr = _grads(ws, zs, cyclic)
+            out[s, 0] -= gl
+            out[s, 1] -= gr
+
+
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pragma: no cover
-    """``gx[b] = A⁻ᵀ g[b]``; ``part[b, a, s] = −(Σ W_s Z_s[i−1], Σ W_s Z_s[i+1])`` (banded.py)."""
-    d, c, q, _ = co.shape
+    """``gx[b] = A⁻ᵀ g[b]``; ``part[b, a, s] = −(Σ W_s Z_s[i−1], Σ W_s Z_s[i+1])`` (banded.py).
+
+    The full adjoint solves axis 0 first, which is axis 0's own adjoint: its grads come from that
+    pass; every other axis solves its own adjoint of ``g`` on a copy.
+    """
+    d, c = co.shape[0], co.shape[1]
     f = (minv, beta, negc, z, w)
     for b in numba.prange(g.shape[0]):
         ch = b % c
@@ -149,44 +183,33 @@ def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pr
         m[:] = g[b]
         corr = np.empty(m.size, dtype=m.dtype)
         buf = np.empty(m.size, dtype=m.dtype)
-        for a in range(d):
-            _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
         if not need_co:
+            for a in range(d):
+                _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
             continue
-        wm = np.empty_like(m)
         zm = np.empty_like(m)
-        wbuf = np.empty(m.size, dtype=m.dtype)
+        zbuf = np.empty(m.size, dtype=m.dtype)
         prev = np.empty(m.size, dtype=m.dtype)
         first = np.empty(m.size, dtype=m.dtype)
-        for a in range(d):
+        ax = 3 - d
+        zm[:] = y[b]
+        wv = _view(m, ax, buf)
+        fa = _fa(f, 0, ch, m.shape[ax])
+        zv = _view(zm, ax, zbuf)
+        _adjoint_grads(wv, zv, fa, co, 0, ch, cyclic, corr, prev, first, part[b, 0])
+        _unview(wv, m, ax)
+        if d == 1:
+            continue
+        wm = np.empty_like(m)
+        for a in range(1, d):
+            _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
             ax = 3 - d + a
-            n = m.shape[ax]
             wm[:] = g[b]
             zm[:] = y[b]
-            fa = _fa(f, a, ch, n)
-            wv = _view(wm, ax, wbuf)
-            zv = _view(zm, ax, buf)
-            for p in range(wv.shape[0]):
-                ws, zs = wv[p], zv[p]
-                k = ws.shape[1]
-                for s in range(q - 1, -1, -1):
-                    _stage(ws, fa, s, cyclic, corr)
-                    if s < q - 1:  # zs <- F_{s+1} zs in place
-                        l, r = co[a, ch, s + 1, 0], co[a, ch, s + 1, 1]
-                        for j in range(k):
-                            prev[j] = zs[n - 1, j] if cyclic else 0.0
-                            first[j] = zs[0, j]
-                        for i in range(n - 1):
-                            for j in range(k):
-                                cur = zs[i, j]
-                                zs[i, j] = l * prev[j] + cur + r * zs[i + 1, j]
-                                prev[j] = cur
-                        for j in range(k):
-                            nxt = first[j] if cyclic else 0.0
-                            zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
-                    gl, gr = _grads(ws, zs, cyclic)
-                    part[b, a, s, 0] -= gl
-                    part[b, a, s, 1] -= gr
+            fa = _fa(f, a, ch, m.shape[ax])
+            wv = _view(wm, ax, buf)
+            zv = _view(zm, ax, zbuf)
+            _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, part[b, a])
 
 
 @numba.njit(inline="always", fastmath=True)
