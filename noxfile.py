@@ -119,6 +119,7 @@ def docs(session: nox.Session) -> None:
 #: The docs' figure scripts (each writes docs/images/<name>.png, deterministically).
 FIGURES = (
     "arma_erf",
+    "arma_boundary",
     "stability_roots",
     "multires_filters",
     "datasets_samples",
