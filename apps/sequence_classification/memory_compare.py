@@ -19,9 +19,11 @@ dominate. The cells, the loss and the data are the app's (``MemoryModel``, ``cop
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,7 +88,7 @@ def run_cell(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     with torch.no_grad():
         test_loss = float(_loss(task, model(test[0]), test[1]))
     return {
@@ -96,6 +98,15 @@ def run_cell(
         "test_loss": test_loss,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def _job(a: argparse.Namespace, seed: int, cell: str) -> tuple[int, str, dict]:
+    """One (seed, cell) run; its data depends on the seed alone (the same batches per cell)."""
+    torch.set_num_threads(a.threads)
+    train = _batches(a.task, a.length, a.steps * a.batch_size, seed)
+    test = _batches(a.task, a.length, a.num_test, 10_000)
+    r = run_cell(cell, a.task, train, test, a.budget, a.steps, a.batch_size, a.lr, seed)
+    return seed, cell, r
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,10 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--num_test", type=int, default=500)
     p.add_argument("--record_every", type=int, default=10, help="steps per plotted point")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
     p.add_argument("--out", default="runs")
     a = p.parse_args(argv)
-    for name in ("length", "budget", "steps", "batch_size", "seeds", "num_test", "record_every"):
+    for name in (
+        "jobs",
+        "length",
+        "budget",
+        "steps",
+        "batch_size",
+        "seeds",
+        "num_test",
+        "record_every",
+    ):
         if getattr(a, name) < 1:
             p.error(f"--{name} should be >= 1, got {getattr(a, name)}")
     if a.steps % a.record_every:
@@ -123,19 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(a.out) / "sequence_classification" / f"{a.task}_compare" / stamp
     run.mkdir(parents=True, exist_ok=False)
     baseline = copy_baseline_loss(a.length) if a.task == "copy" else adding_baseline_mse()
-    test = _batches(a.task, a.length, a.num_test, 10_000)
-    results: dict[str, list[dict]] = {c: [] for c in a.cells}
-    for seed in range(a.seeds):
-        train = _batches(a.task, a.length, a.steps * a.batch_size, seed)
-        for cell in a.cells:
-            r = run_cell(cell, a.task, train, test, a.budget, a.steps, a.batch_size, a.lr, seed)
-            results[cell].append(r)
-            print(
-                f"seed {seed} {cell:>18}: hidden {r['hidden_size']:>3}, params {r['params']}, "
-                f"final train {statistics.fmean(r['train_losses'][-a.record_every :]):.4f}, "
-                f"test {r['test_loss']:.4f}  ({r['seconds']} s)",
-                flush=True,
-            )
+    jobs = [(seed, cell) for cell in a.cells for seed in range(a.seeds)]  # slow cells first
+    results: dict[str, list[dict]] = {c: [None] * a.seeds for c in a.cells}
+    pool = None
+    if a.jobs == 1:
+        done = (_job(a, seed, cell) for seed, cell in jobs)
+    else:  # separate processes (spawned: no fork of a threaded torch)
+        pool = ProcessPoolExecutor(a.jobs, mp_context=multiprocessing.get_context("spawn"))
+        done = as_completed([pool.submit(_job, a, seed, cell) for seed, cell in jobs])
+        done = (f.result() for f in done)
+    for seed, cell, r in done:
+        results[cell][seed] = r
+        print(
+            f"seed {seed} {cell:>18}: hidden {r['hidden_size']:>3}, params {r['params']}, "
+            f"final train {statistics.fmean(r['train_losses'][-a.record_every :]):.4f}, "
+            f"test {r['test_loss']:.4f}  ({r['seconds']} s)",
+            flush=True,
+        )
+    if pool is not None:
+        pool.shutdown()
     k = a.record_every
     curves = {
         c: [

@@ -149,6 +149,20 @@ def test_listops_offline_lengths_and_ptbxl_kinds():
     assert rh.spec["classes"] == ["SBRAD", "SR", "STACH"]
 
 
+def test_adding_task_batches_and_model():
+    dm = SequenceDataModule("adding", num_train=4, num_val=2, num_test=3, adding_length=12)
+    dm.setup()
+    x, lengths, y = dm.sets[2].tensors
+    assert x.shape == (3, 12, 2)
+    assert y.shape == (3,)
+    # the target is the sum of the two marked values (one marker in each half)
+    torch.testing.assert_close(y, (x[..., 0] * x[..., 1]).sum(1))
+    assert (x[:, :6, 1].sum(1) == 1).all()
+    net, info = build_network(dm.spec, "gru", param_budget=300)
+    assert net(x, lengths).shape == (3,)
+    assert info["hidden_size"] >= 1
+
+
 def test_bad_arguments_and_missing_data(tmp_path):
     with pytest.raises(ValueError, match="task should be one of"):
         SequenceDataModule("cifar")
@@ -162,6 +176,9 @@ def test_bad_arguments_and_missing_data(tmp_path):
         SequenceModule(optimizer="sgd")
     with pytest.raises(DatasetNotFoundError, match=r"--data\.root"):
         SequenceDataModule("scifar10")
+    dm = SequenceDataModule("listops", root=str(tmp_path))
+    with pytest.raises(DatasetNotFoundError, match=r"basic_train\.tsv"):
+        dm.setup()
     dm = SequenceDataModule("ptbxl", root=str(tmp_path))
     with pytest.raises(DatasetNotFoundError, match="PhysioNet"):
         dm.setup()
