@@ -45,9 +45,16 @@ def plot_grid(
 
 
 def plot_curves(records: list[dict[str, float]], path: Path) -> Path:
-    """Measured radius (markers) vs Theorem 3 (lines) against depth; one panel per (dims, d)."""
-    panels = sorted({(int(r["dims"]), int(r["dilation"])) for r in records})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+    """Measured radius (markers) vs Theorem 3 (lines) against depth; rows 1D/2D, columns d."""
+    dims_list = sorted({int(r["dims"]) for r in records})
+    dil_list = sorted({int(r["dilation"]) for r in records})
+    panels = [(dims, d) for dims in dims_list for d in dil_list]
+    fig, axes = plt.subplots(
+        len(dims_list),
+        len(dil_list),
+        figsize=(3.8 * len(dil_list), 3.1 * len(dims_list)),
+        squeeze=False,
+    )
     for ax, (dims, d) in zip(axes.flat, panels, strict=True):
         sub = [r for r in records if r["dims"] == dims and r["dilation"] == d]
         for k, a in enumerate(sorted({r["a"] for r in sub})):

@@ -1,0 +1,20 @@
+"""Autoregressive generation with MultiresAR: ``python -m apps.autoregressive_generation``.
+
+Default: the bundled 28x28 MNIST digits as 8-bit grey values (not binarised); CIFAR-10 with
+``--data.dataset cifar10 --data.root ROOT``. See docs/apps-generation.md.
+"""
+
+from .data import IMAGE_SHAPES, ImageSequenceDataModule, ImageSequences
+from .module import GenerationModule
+from .sampling import marginal_baseline, marginal_log_probs, sampling_report, timed_samples
+
+__all__ = [
+    "IMAGE_SHAPES",
+    "GenerationModule",
+    "ImageSequenceDataModule",
+    "ImageSequences",
+    "marginal_baseline",
+    "marginal_log_probs",
+    "sampling_report",
+    "timed_samples",
+]
