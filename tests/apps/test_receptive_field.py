@@ -114,3 +114,58 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert main(["--resume", str(tmp_path / "nope")]) == 2
     assert main(["--smoke", "--out", str(tmp_path), "--checkpoint", str(tmp_path / "x")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+def _fake_video_run(tmp_path, payload=None):
+    """A run folder as apps.video_prediction writes it, with a tiny checkpoint."""
+    from apps.video_prediction import VideoPredictionModule
+
+    torch.manual_seed(0)
+    module = VideoPredictionModule(hidden_channels=4, num_layers=1, block_size=1, patch_size=4)
+    with torch.no_grad():  # "trained": AR weights away from their zero initialisation
+        module.model.cells[0].gates.ar_weight.fill_(0.7)
+    run = tmp_path / "runs" / "video_prediction" / "stamp"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"app": "video_prediction"}))
+    data = {"num_train": 2, "num_val": 2, "num_test": 2, "data_dir": str(tmp_path / "cache")}
+    ckpt = {
+        "state_dict": module.state_dict(),
+        "hyper_parameters": dict(module.hparams),
+        "datamodule_hyper_parameters": data,
+    }
+    if payload is not None:
+        ckpt["extra"] = payload
+    torch.save(ckpt, run / "checkpoints" / "best.ckpt")
+    return run
+
+
+def test_checkpoint_erf_and_ar_coefficients(tmp_path):
+    from apps.receptive_field import checkpoint_analysis
+    from apps.video_prediction import VideoPredictionModule
+
+    out = checkpoint_analysis(_fake_video_run(tmp_path), num_inputs=2)
+    assert out["app"] == "video_prediction"
+    assert out["erf"].shape == (64, 64)
+    assert float(out["erf"].sum()) == pytest.approx(1.0)
+    assert sum(out["frame_shares"]) == pytest.approx(1.0)
+    assert len(out["frame_shares"]) == 10
+    assert math.isfinite(out["radius"]) and out["radius"] > 0  # noqa: PT018
+    # the loaded AR weights are the saved ones, and they widen the ERF over the initialisation
+    (name,) = out["ar"]
+    assert name == "model.cells.0.gates"
+    coeffs = VideoPredictionModule(hidden_channels=4, num_layers=1, block_size=1, patch_size=4)
+    gates = coeffs.model.cells[0].gates
+    with torch.no_grad():
+        gates.ar_weight.fill_(0.7)
+        torch.testing.assert_close(out["ar"][name], gates.ar_coefficients().flatten())
+    assert out["radius"] > out["radius_init"]
+
+
+def test_unsafe_checkpoint_is_refused(tmp_path, capsys):
+    import argparse
+
+    run = _fake_video_run(tmp_path, payload=argparse.Namespace(x=1))
+    args = ["--smoke", "--out", str(tmp_path), "--checkpoint", str(run)]
+    args += ["--curves.dims", "[1]", "--grid.depths", "[1]", "--curves.depths", "[1]"]
+    assert main(args) == 2
+    assert "refusing to load checkpoint" in capsys.readouterr().err
