@@ -139,41 +139,49 @@ def forward(x, out, c, minv, beta, negc, z, w, cyclic):  # pragma: no cover - ji
 
 
 @numba.njit(inline="always")
+def _apply(zs, l, r, cyclic, prev, first):  # pragma: no cover - jitted
+    """In place ``zs (n, K) <- F zs`` for the stage ``[l, 1, r]`` (the filter, not its inverse)."""
+    n, k = zs.shape
+    for j in range(k):
+        prev[j] = zs[n - 1, j] if cyclic else 0.0
+        first[j] = zs[0, j]
+    for i in range(n - 1):
+        for j in range(k):
+            cur = zs[i, j]
+            zs[i, j] = l * prev[j] + cur + r * zs[i + 1, j]
+            prev[j] = cur
+    for j in range(k):
+        nxt = first[j] if cyclic else 0.0
+        zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
+
+
+@numba.njit(inline="always")
 def _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, out):  # pragma: no cover
     """Axis adjoint of slabs ``wv`` in place (stages Q−1..0) and its stage grads into ``out``.
 
-    ``zv`` holds ``Y``'s slabs and is overwritten with ``Z_s = F_{s+1} ⋯ F_{Q−1} Y``.
+    ``zv`` holds the slabs of ``Ỹ`` and leaves with ``F_0 ⋯ F_{Q−1} Ỹ`` (this axis's filter).
     """
     q = co.shape[2]
     for p in range(wv.shape[0]):
         ws, zs = wv[p], zv[p]
-        n, k = ws.shape
         for s in range(q - 1, -1, -1):
             _stage(ws, fa, s, cyclic, corr)
-            if s < q - 1:  # zs <- F_{s+1} zs in place
-                l, r = co[a, ch, s + 1, 0], co[a, ch, s + 1, 1]
-                for j in range(k):
-                    prev[j] = zs[n - 1, j] if cyclic else 0.0
-                    first[j] = zs[0, j]
-                for i in range(n - 1):
-                    for j in range(k):
-                        cur = zs[i, j]
-                        zs[i, j] = l * prev[j] + cur + r * zs[i + 1, j]
-                        prev[j] = cur
-                for j in range(k):
-                    nxt = first[j] if cyclic else 0.0
-                    zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
+            if s < q - 1:  # Z_s = F_{s+1} Z_{s+1}
+                _apply(zs, co[a, ch, s + 1, 0], co[a, ch, s + 1, 1], cyclic, prev, first)
             gl, gr = _grads(ws, zs, cyclic)
             out[s, 0] -= gl
             out[s, 1] -= gr
+        _apply(zs, co[a, ch, 0, 0], co[a, ch, 0, 1], cyclic, prev, first)
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pragma: no cover
     """``gx[b] = A⁻ᵀ g[b]``; ``part[b, a, s] = −(Σ W_s Z_s[i−1], Σ W_s Z_s[i+1])`` (banded.py).
 
-    The full adjoint solves axis 0 first, which is axis 0's own adjoint: its grads come from that
-    pass; every other axis solves its own adjoint of ``g`` on a copy.
+    One pass of the full adjoint, axis by axis. With ``A = A_0 ⊗ A_1 ⊗ …`` the gradient of axis
+    ``a``'s stage ``s`` is ``−⟨W_s, ∂F_s Z_s⟩`` where ``W_s`` is the full adjoint's state while it
+    solves axis ``a`` (after stages Q−1..s) and ``Z_s = F_{s+1} ⋯ F_{Q−1} Ỹ_a`` with
+    ``Ỹ_a = (Π_{b<a} A_b) Y``: the axes before ``a`` are moved from the adjoint onto ``Y``.
     """
     d, c = co.shape[0], co.shape[1]
     f = (minv, beta, negc, z, w)
@@ -188,28 +196,19 @@ def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pr
                 _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
             continue
         zm = np.empty_like(m)
+        zm[:] = y[b]
         zbuf = np.empty(m.size, dtype=m.dtype)
         prev = np.empty(m.size, dtype=m.dtype)
         first = np.empty(m.size, dtype=m.dtype)
-        ax = 3 - d
-        zm[:] = y[b]
-        wv = _view(m, ax, buf)
-        fa = _fa(f, 0, ch, m.shape[ax])
-        zv = _view(zm, ax, zbuf)
-        _adjoint_grads(wv, zv, fa, co, 0, ch, cyclic, corr, prev, first, part[b, 0])
-        _unview(wv, m, ax)
-        if d == 1:
-            continue
-        wm = np.empty_like(m)
-        for a in range(1, d):
-            _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
+        for a in range(d):
             ax = 3 - d + a
-            wm[:] = g[b]
-            zm[:] = y[b]
-            fa = _fa(f, a, ch, m.shape[ax])
-            wv = _view(wm, ax, buf)
+            wv = _view(m, ax, buf)
             zv = _view(zm, ax, zbuf)
+            fa = _fa(f, a, ch, m.shape[ax])
             _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, part[b, a])
+            _unview(wv, m, ax)
+            if a < d - 1:
+                _unview(zv, zm, ax)
 
 
 @numba.njit(inline="always", fastmath=True)
