@@ -88,15 +88,23 @@ def _view(m, ax, buf):  # pragma: no cover - jitted
 
     Axes 0 and 1 are views of ``m``; axis 2 is transposed into ``buf`` (``_unview`` copies back).
     """
+    return _load(m, m, ax, buf, False)
+
+
+@numba.njit(inline="always")
+def _load(src, m, ax, buf, copy):  # pragma: no cover - jitted
+    """Like ``_view(m, ...)`` with ``m``'s content taken from ``src`` (copied if ``copy``)."""
     a0, a1, a2 = m.shape
+    if ax == 2:
+        v = buf[: m.size].reshape((a0, a2, a1))
+        for p in range(a0):
+            v[p] = src[p].T
+        return v
+    if copy:
+        m[:] = src
     if ax == 0:
         return m.reshape((1, a0, a1 * a2))
-    if ax == 1:
-        return m
-    v = buf[: m.size].reshape((a0, a2, a1))
-    for p in range(a0):
-        v[p] = m[p].T
-    return v
+    return m
 
 
 @numba.njit(inline="always")
@@ -113,11 +121,12 @@ def _fa(f, a, ch, n):  # pragma: no cover - jitted
 
 
 @numba.njit(inline="always")
-def _solve_axis(m, a, ax, ch, f, cyclic, reverse, corr, buf):  # pragma: no cover - jitted
+def _solve_axis(src, m, a, ax, ch, f, cyclic, reverse, corr, buf, copy):  # pragma: no cover
+    """Solve axis ``a`` of map ``src`` into ``m`` (``src`` is ``m`` unless ``copy``)."""
     n = m.shape[ax]
     q = f[0].shape[2]
     fa = _fa(f, a, ch, n)
-    v = _view(m, ax, buf)
+    v = _load(src, m, ax, buf, copy)
     for p in range(v.shape[0]):
         for t in range(q):
             _stage(v[p], fa, q - 1 - t if reverse else t, cyclic, corr)
@@ -131,11 +140,11 @@ def forward(x, out, c, minv, beta, negc, z, w, cyclic):  # pragma: no cover - ji
     f = (minv, beta, negc, z, w)
     for b in numba.prange(x.shape[0]):
         m = out[b]
-        m[:] = x[b]
         corr = np.empty(m.size, dtype=m.dtype)
         buf = np.empty(m.size, dtype=m.dtype)
-        for a in range(d):
-            _solve_axis(m, a, 3 - d + a, b % c, f, cyclic, False, corr, buf)
+        for t in range(d):  # last axis first: its transpose doubles as the copy of x
+            a = d - 1 - t
+            _solve_axis(x[b], m, a, 3 - d + a, b % c, f, cyclic, False, corr, buf, t == 0)
 
 
 @numba.njit(inline="always")
@@ -180,34 +189,35 @@ def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pr
 
     One pass of the full adjoint, axis by axis. With ``A = A_0 ⊗ A_1 ⊗ …`` the gradient of axis
     ``a``'s stage ``s`` is ``−⟨W_s, ∂F_s Z_s⟩`` where ``W_s`` is the full adjoint's state while it
-    solves axis ``a`` (after stages Q−1..s) and ``Z_s = F_{s+1} ⋯ F_{Q−1} Ỹ_a`` with
-    ``Ỹ_a = (Π_{b<a} A_b) Y``: the axes before ``a`` are moved from the adjoint onto ``Y``.
+    solves axis ``a`` (after stages Q−1..s) and ``Z_s = F_{s+1} ⋯ F_{Q−1} Ỹ_a`` with ``Ỹ_a`` the
+    product of the filters of the axes solved before ``a`` applied to ``Y``: those axes are moved
+    from the adjoint onto ``Y`` (the axes commute).
     """
     d, c = co.shape[0], co.shape[1]
     f = (minv, beta, negc, z, w)
     for b in numba.prange(g.shape[0]):
         ch = b % c
         m = gx[b]
-        m[:] = g[b]
         corr = np.empty(m.size, dtype=m.dtype)
         buf = np.empty(m.size, dtype=m.dtype)
         if not need_co:
-            for a in range(d):
-                _solve_axis(m, a, 3 - d + a, ch, f, cyclic, True, corr, buf)
+            for t in range(d):
+                a = d - 1 - t
+                _solve_axis(g[b], m, a, 3 - d + a, ch, f, cyclic, True, corr, buf, t == 0)
             continue
         zm = np.empty_like(m)
-        zm[:] = y[b]
         zbuf = np.empty(m.size, dtype=m.dtype)
         prev = np.empty(m.size, dtype=m.dtype)
         first = np.empty(m.size, dtype=m.dtype)
-        for a in range(d):
+        for t in range(d):  # last axis first (any order works; "before a" means solved before)
+            a = d - 1 - t
             ax = 3 - d + a
-            wv = _view(m, ax, buf)
-            zv = _view(zm, ax, zbuf)
+            wv = _load(g[b], m, ax, buf, t == 0)
+            zv = _load(y[b], zm, ax, zbuf, t == 0)
             fa = _fa(f, a, ch, m.shape[ax])
             _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, part[b, a])
             _unview(wv, m, ax)
-            if a < d - 1:
+            if t < d - 1:
                 _unview(zv, zm, ax)
 
 
