@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--length", type=int, default=100, help="copy: delay T; adding: length")
     p.add_argument("--cells", nargs="+", default=list(DEFAULT_CELLS), choices=list(SEQUENCE_CELLS))
     p.add_argument("--budget", type=int, default=4000, help="real parameters of every cell")
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch_size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seeds", type=int, default=3)
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             "test_loss_over_baseline": statistics.fmean(tests) / baseline,
             "seconds": [r["seconds"] for r in rs],
             "curve_mean": [statistics.fmean(v) for v in zip(*curves[c], strict=True)],
+            "curves": curves[c],
         }
     what = f"copy task, T = {a.length}" if a.task == "copy" else f"adding problem, L = {a.length}"
     fig = plot_memory_comparison(
