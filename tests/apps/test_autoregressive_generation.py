@@ -20,7 +20,7 @@ from apps.autoregressive_generation import (
     ImageSequenceDataModule,
     marginal_baseline,
 )
-from apps.framework import load_checkpoint
+from apps.framework import DatasetNotFoundError, load_checkpoint
 from longrange_models import mixture_log_probs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,16 +116,41 @@ def test_marginal_baseline_against_numpy():
 
 
 def test_missing_cifar_is_a_clear_error(tmp_path):
-    for extra in ([], ["--data.root", str(tmp_path / "nowhere")]):
-        proc = subprocess.run(
-            [*CMD, "--smoke", "--out", str(tmp_path), "--data.dataset", "cifar10", *extra],
-            cwd=ROOT,
-            env=_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert proc.returncode == 2, proc.stderr[-2000:]
-        assert "Dataset not found" in proc.stderr
-        assert "cifar-10-batches-py" in proc.stderr
+    for root in (None, str(tmp_path / "nowhere")):
+        with pytest.raises(DatasetNotFoundError, match="cifar-10-batches-py") as err:
+            ImageSequenceDataModule(dataset="cifar10", root=root)
+        assert "--data.dataset digits" in str(err.value)  # the offline default is named
+    proc = subprocess.run(  # the command line turns it into one paragraph and exit status 2
+        [*CMD, "--smoke", "--out", str(tmp_path), "--data.dataset", "cifar10"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Dataset not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_resume_reuses_the_run_folder_and_config(smoke_run, tmp_path):
+    """--resume RUN reads RUN/config.yaml and RUN/checkpoints/last.ckpt and rewrites RUN's
+    summary (no new run folder). Extending a *finished* run with a larger --trainer.max_steps
+    trains no further steps (the framework restores an exhausted epoch); see docs."""
+    runs_before = set(smoke_run.parent.iterdir())
+    proc = subprocess.run(
+        [*CMD, "--resume", str(smoke_run)],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(smoke_run.parent.iterdir()) == runs_before
+    after = json.loads((smoke_run / "summary.json").read_text())
+    assert after["resumed"] is True
+    assert after["steps"] == 3
+    assert math.isfinite(after["test_bpd"])
