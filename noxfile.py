@@ -26,7 +26,11 @@ nox.options.sessions = [
 
 PYTHON = "3.11"
 #: Optional extras each package's tests exercise (the bundled offline digits, the numba kernel).
-EXTRAS = {"datasets": ("--extra", "offline"), "multires-core": ("--extra", "fast")}
+EXTRAS = {
+    "datasets": ("--extra", "offline"),
+    "multires-core": ("--extra", "fast"),
+    "arma-core": ("--extra", "fast"),
+}
 #: tests/<folder> (= packages/<folder>) -> distribution name (every one prefixed `longrange-`).
 PACKAGES = {
     "arma-stability": "longrange-arma-stability",

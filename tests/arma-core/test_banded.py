@@ -16,7 +16,12 @@ SHAPES = [(2, 3, 9), (1, 2, 8), (1, 2, 7, 7), (2, 1, 6, 9), (1, 2, 8, 8), (1, 2,
 PATHS = ["torch", "numba"]
 
 
-@pytest.fixture(params=PATHS)
+needs_numba = pytest.mark.skipif(
+    not _banded_numba._HAVE_NUMBA, reason="numba not installed (the arma-core 'fast' extra)"
+)
+
+
+@pytest.fixture(params=[PATHS[0], pytest.param(PATHS[1], marks=needs_numba)])
 def path(request, monkeypatch):
     monkeypatch.setattr(_banded_numba, "ENABLED", request.param == "numba")
     return request.param
@@ -113,6 +118,7 @@ def test_circular_banded_equals_matmul_and_fft(shape, q, path):
             torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
+@needs_numba
 @pytest.mark.parametrize("boundary", ["circular", "zero"])
 def test_numba_kernels_equal_torch_sweeps_in_float32(boundary, monkeypatch):
     g = torch.Generator().manual_seed(0)
