@@ -39,11 +39,19 @@ def usable(x: Tensor) -> bool:
 
 
 def _k():
+    """The kernels module (numba compiles or loads its cache on first use), run with as many
+    threads as torch uses (``torch.set_num_threads`` applies to this path too)."""
     global _kernels
+    threads = torch.get_num_threads()
     if _kernels is None:
         from . import _banded_numba_kernels as kernels
 
         _kernels = kernels
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    if torch.get_num_threads() != threads:  # numba's threading layer may reset OpenMP's count
+        torch.set_num_threads(threads)
     return _kernels
 
 
