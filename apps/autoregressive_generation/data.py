@@ -162,12 +162,3 @@ class ImageSequenceDataModule(AppDataModule):
         self.train_set = ImageSequences(train[np.sort(train_idx)])
         self.val_set = ImageSequences(train[np.sort(val_idx)])
         self.test_set = ImageSequences(test)
-
-    def train_dataloader(self):
-        return self.loader(self.train_set, shuffle=True, batch_size=self.hparams.batch_size)
-
-    def val_dataloader(self):
-        return self.loader(self.val_set, shuffle=False, batch_size=self.hparams.batch_size)
-
-    def test_dataloader(self):
-        return self.loader(self.test_set, shuffle=False, batch_size=self.hparams.batch_size)

@@ -9,7 +9,7 @@ from .checkpoint import SafeCheckpointIO, load_checkpoint, unsafe_globals
 from .cli import AppCLI, main
 from .data import AppDataModule, UnpaddedShardSampler
 from .errors import DatasetNotFoundError, UnsafeCheckpointError
-from .figures import plot_metric_curves, save_figure
+from .figures import metrics_csv_of, plot_metric_curves, save_figure
 from .module import AppModule
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "UnsafeCheckpointError",
     "load_checkpoint",
     "main",
+    "metrics_csv_of",
     "plot_metric_curves",
     "save_figure",
     "unsafe_globals",

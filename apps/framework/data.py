@@ -102,6 +102,35 @@ class AppDataModule(pl.LightningDataModule):
                 persistent_workers=False,
             )
 
+    #: The split names, in the order of a ``sets`` sequence.
+    SPLITS = ("train", "val", "test")
+
+    def split(self, name: str) -> Dataset:
+        """The dataset of split ``name`` (``"train"``, ``"val"``, ``"test"``) after ``setup``.
+
+        Found as ``self.<name>_set``, else as ``self.sets[i]`` (a sequence in ``SPLITS`` order);
+        an app that keeps its splits elsewhere overrides this. The three ``*_dataloader``
+        methods read it, with ``self.hparams.batch_size``.
+        """
+        if name not in self.SPLITS:
+            raise ValueError(f"name should be one of {self.SPLITS}, got {name!r}")
+        dataset = getattr(self, f"{name}_set", None)
+        sets = getattr(self, "sets", None)
+        if dataset is None and sets is not None:
+            dataset = sets[self.SPLITS.index(name)]
+        if dataset is None:
+            raise RuntimeError(f"the {name!r} split is not built yet: call setup() first")
+        return dataset
+
+    def train_dataloader(self) -> StatefulDataLoader:
+        return self.loader(self.split("train"), shuffle=True, batch_size=self.hparams.batch_size)
+
+    def val_dataloader(self) -> StatefulDataLoader:
+        return self.loader(self.split("val"), shuffle=False, batch_size=self.hparams.batch_size)
+
+    def test_dataloader(self) -> StatefulDataLoader:
+        return self.loader(self.split("test"), shuffle=False, batch_size=self.hparams.batch_size)
+
     def state_dict(self) -> dict[str, Any]:
         """The two generators' states (saved in every checkpoint)."""
         return {

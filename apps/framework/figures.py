@@ -14,7 +14,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["plot_metric_curves", "save_figure"]
+__all__ = ["metrics_csv_of", "plot_metric_curves", "save_figure"]
+
+
+def metrics_csv_of(module: object) -> Path | None:
+    """The ``metrics.csv`` of a fitted module's CSV logger (flushed first), or ``None``."""
+    trainer = getattr(module, "_trainer", None)
+    for logger in getattr(trainer, "loggers", []) if trainer is not None else []:
+        path = getattr(getattr(logger, "experiment", None), "metrics_file_path", None)
+        if path is not None:
+            logger.save()
+            return Path(path) if Path(path).is_file() else None
+    return None
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:

@@ -186,12 +186,3 @@ class ClassificationDataModule(AppDataModule):
             self.setup()
         ds = self.sets[("train", "val", "test").index(split)]
         return ds.labels if isinstance(ds, RandomCropFlip) else ds.tensors[1]
-
-    def train_dataloader(self):
-        return self.loader(self.sets[0], shuffle=True, batch_size=self.batch_size)
-
-    def val_dataloader(self):
-        return self.loader(self.sets[1], shuffle=False, batch_size=self.batch_size)
-
-    def test_dataloader(self):
-        return self.loader(self.sets[2], shuffle=False, batch_size=self.batch_size)

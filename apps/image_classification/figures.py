@@ -7,7 +7,9 @@ import csv
 import math
 from pathlib import Path
 
-__all__ = ["metrics_csv_of", "plot_ablation", "plot_run_curves", "read_series"]
+from apps.framework import metrics_csv_of
+
+__all__ = ["plot_ablation", "plot_run_curves", "read_series"]
 
 
 def read_series(path: Path, key: str) -> tuple[list[int], list[float]]:
@@ -21,17 +23,6 @@ def read_series(path: Path, key: str) -> tuple[list[int], list[float]]:
                 steps.append(int(float(row["step"])))
                 values.append(float(v))
     return steps, values
-
-
-def metrics_csv_of(module) -> Path | None:
-    """The metrics.csv of the module's CSV logger (flushed), or ``None``."""
-    trainer = getattr(module, "_trainer", None)
-    for logger in getattr(trainer, "loggers", []) if trainer is not None else []:
-        path = getattr(getattr(logger, "experiment", None), "metrics_file_path", None)
-        if path is not None:
-            logger.save()
-            return Path(path) if Path(path).is_file() else None
-    return None
 
 
 def _pyplot():

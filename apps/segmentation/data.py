@@ -169,11 +169,3 @@ class ISICDataModule(AppDataModule):
             self.test_set = self._dataset("test", augment=False)
 
     # ---------------------------------------------------------------- loaders
-    def train_dataloader(self):
-        return self.loader(self.train_set, shuffle=True, batch_size=self.batch_size)
-
-    def val_dataloader(self):
-        return self.loader(self.val_set, shuffle=False, batch_size=self.batch_size)
-
-    def test_dataloader(self):
-        return self.loader(self.test_set, shuffle=False, batch_size=self.batch_size)

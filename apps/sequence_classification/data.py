@@ -319,12 +319,3 @@ class SequenceDataModule(AppDataModule):
         """Targets of ``"train"``, ``"val"`` or ``"test"`` (no loader, no RNG use)."""
         self.setup()
         return self.sets[("train", "val", "test").index(split)].tensors[2]
-
-    def train_dataloader(self):
-        return self.loader(self.sets[0], shuffle=True, batch_size=self.hparams.batch_size)
-
-    def val_dataloader(self):
-        return self.loader(self.sets[1], shuffle=False, batch_size=self.hparams.batch_size)
-
-    def test_dataloader(self):
-        return self.loader(self.sets[2], shuffle=False, batch_size=self.hparams.batch_size)

@@ -9,20 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.framework import plot_metric_curves, save_figure
+from apps.framework import metrics_csv_of, plot_metric_curves, save_figure
 
-__all__ = ["metrics_csv_of", "plot_learning_curves", "plot_memory_comparison"]
-
-
-def metrics_csv_of(module) -> Path | None:
-    """The ``metrics.csv`` of the module's CSV logger (flushed first), or ``None``."""
-    trainer = getattr(module, "_trainer", None)
-    for logger in getattr(trainer, "loggers", []) if trainer is not None else []:
-        path = getattr(getattr(logger, "experiment", None), "metrics_file_path", None)
-        if path is not None:
-            logger.save()
-            return Path(path) if Path(path).is_file() else None
-    return None
+__all__ = ["plot_learning_curves", "plot_memory_comparison"]
 
 
 def plot_learning_curves(module, path: str | os.PathLike[str]) -> Path | None:

@@ -121,12 +121,3 @@ class MovingMNISTDataModule(AppDataModule):
         self.train_set = MovingMNIST(videos["train"], h.num_input)
         self.val_set = MovingMNIST(videos["val"], h.num_input)
         self.test_set = MovingMNIST(test, h.num_input)
-
-    def train_dataloader(self):
-        return self.loader(self.train_set, shuffle=True, batch_size=self.hparams.batch_size)
-
-    def val_dataloader(self):
-        return self.loader(self.val_set, shuffle=False, batch_size=self.hparams.batch_size)
-
-    def test_dataloader(self):
-        return self.loader(self.test_set, shuffle=False, batch_size=self.hparams.batch_size)
