@@ -159,3 +159,52 @@ def test_input_is_not_modified(shape, path):
     y.backward(g)
     assert torch.equal(t.detach(), before)
     assert torch.equal(g, gb)
+
+
+@pytest.mark.parametrize("boundary", ["circular", "zero"])
+@pytest.mark.parametrize("shape", [(2, 3, 9), (1, 2, 7, 8), (1, 2, 5, 6, 7)])
+def test_overwrite_input_gives_the_same_values_and_grads(shape, boundary, path):
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(shape, generator=g, dtype=torch.float64, requires_grad=True)
+    co = _coeffs(len(shape) - 2, shape[1], 2, seed=3).requires_grad_(True)
+    grad = torch.randn(shape, generator=g, dtype=torch.float64)
+    results = {}
+    for overwrite in (False, True):
+        t = x * 1.0  # an intermediate, as a convolution's output is
+        ptr = t.data_ptr()
+        y = ar_solve(t, co, boundary=boundary, method="banded", overwrite_input=overwrite)
+        results[overwrite] = (y, *torch.autograd.grad(y, (x, co), grad))
+        if overwrite and path == "numba":  # the compiled path writes Y over T
+            assert y.data_ptr() == ptr
+        if not overwrite:
+            assert y.data_ptr() != ptr
+    for a, b in zip(results[False], results[True], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    y = results[False][0].detach().numpy()
+    expected = _dense(x.detach().numpy(), co.detach().numpy(), boundary == "circular")
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_overwrite_input_leaves_a_leaf_that_requires_grad_alone(path):
+    t = torch.randn(1, 2, 7, 7, dtype=torch.float64, requires_grad=True)
+    before = t.detach().clone()
+    co = _coeffs(2, 2, 1, seed=0)
+    y = ar_solve(t, co, method="banded", overwrite_input=True)
+    y.sum().backward()
+    assert torch.equal(t.detach(), before)
+    assert t.grad is not None
+
+
+@needs_numba
+def test_overwrite_input_makes_a_later_use_of_the_old_input_fail_loudly():
+    x = torch.randn(1, 2, 7, 7, dtype=torch.float64, requires_grad=True)
+    t = x.exp()  # exp saves its output t for backward
+    ar_solve(t, _coeffs(2, 2, 1, seed=0), method="banded", overwrite_input=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        t.sum().backward()
+
+
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_overwrite_input_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match="overwrite_input should be a bool"):
+        ar_solve(torch.randn(1, 1, 7), torch.zeros(1, 1, 1, 2), overwrite_input=bad)

@@ -67,10 +67,15 @@ def _factors(co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype)
     return _k().factors(c, np.asarray(sizes, dtype=np.int64), cyclic, transpose, np.dtype(dtype))
 
 
-def forward(x: Tensor, coefficients: Tensor, cyclic: bool) -> Tensor:
-    """``Y = A⁻¹ x`` for ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``."""
+def forward(x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = False) -> Tensor:
+    """``Y = A⁻¹ x`` for ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``.
+
+    ``overwrite``: write ``Y`` into ``x`` (contiguous) and return it, instead of a new tensor.
+    """
+    if overwrite and not x.is_contiguous():
+        raise ValueError("overwrite needs a contiguous x")
     x = x.detach().contiguous()
-    out = torch.empty_like(x)
+    out = x if overwrite else torch.empty_like(x)
     dt = x.numpy().dtype
     f = _factors(coefficients, list(x.shape[2:]), cyclic, False, dt)
     _k().forward(_maps(x), _maps(out), coefficients.shape[1], *f, cyclic)

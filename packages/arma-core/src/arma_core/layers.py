@@ -132,6 +132,7 @@ class _ARMAMixin:
             boundary=self.boundary,
             method=self.method,
             validate=self.validate,
+            overwrite_input=True,  # t is this layer's own convolution output
         )
         return y.squeeze(0) if unbatched else y
 

@@ -153,6 +153,7 @@ def ar_solve(
     method: str = "auto",
     max_pad: int | None = None,
     validate: bool | None = None,
+    overwrite_input: bool = False,
 ) -> Tensor:
     """Solve ``A ⋆ Y = input`` for ``Y`` with a separable AR filter, per channel.
 
@@ -175,6 +176,11 @@ def ar_solve(
         max_pad: cap on the padding of the approximate zero boundary (fft/matmul only).
         validate: run the value checks (finite values, singular filter); ``None`` follows
             [`set_validate`][arma_core.set_validate] (default: on for CPU tensors).
+        overwrite_input: allow the solve to write ``Y`` into ``input``'s memory (like SciPy's
+            ``overwrite_b``): saves an output-sized allocation where the compiled banded path
+            runs (CPU, numba installed); elsewhere ``input`` is left as it is. Pass it only
+            for an intermediate nothing else reads, such as a convolution's fresh output; the
+            ARMA layers do. ``input`` must not be a leaf that requires grad.
 
     Returns:
         Tensor[N, C, *S]: ``Y``, same dtype as ``input`` (float16/bfloat16 are solved in float32).
@@ -191,6 +197,8 @@ def ar_solve(
         raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
     if validate is not None and not isinstance(validate, bool):
         raise TypeError(f"validate should be a bool or None, got {validate!r}")
+    if not isinstance(overwrite_input, bool):
+        raise TypeError(f"overwrite_input should be a bool, got {overwrite_input!r}")
     if not isinstance(input, Tensor):
         raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
     d = input.ndim - 2
@@ -211,8 +219,11 @@ def ar_solve(
         if input.dtype != torch.float64:
             out_dtype = torch.get_autocast_dtype(device_type)
         with torch.autocast(device_type, enabled=False):
-            return _solve(input, coefficients, boundary, method, max_pad, check).to(out_dtype)
-    return _solve(input, coefficients, boundary, method, max_pad, check).to(out_dtype)
+            return _solve(input, coefficients, boundary, method, max_pad, check, False).to(
+                out_dtype
+            )
+    overwrite = overwrite_input and not (input.is_leaf and input.requires_grad)
+    return _solve(input, coefficients, boundary, method, max_pad, check, overwrite).to(out_dtype)
 
 
 def _solve(
@@ -222,6 +233,7 @@ def _solve(
     method: str,
     max_pad: int | None,
     check: bool,
+    overwrite: bool = False,
 ) -> Tensor:
     d = input.ndim - 2
     sizes = list(input.shape[2:])
@@ -237,7 +249,7 @@ def _solve(
                 _check_stages_not_singular(coefficients, sizes)
             else:
                 _check_not_singular([cascade_taps(c) for c in coefficients], sizes)
-        return BandedARSolve.apply(x.contiguous(), coefficients, boundary == "circular")
+        return BandedARSolve.apply(x.contiguous(), coefficients, boundary == "circular", overwrite)
     if boundary == "zero":
         pads = _zero_padding(coefficients, sizes, max_pad)
         x = F.pad(x, [p for pad in reversed(pads) for p in (pad, pad)])
