@@ -13,6 +13,8 @@ from arma_core.banded import BandedARSolve
 from arma_stability import cascade_taps, stable_coefficients
 
 SHAPES = [(2, 3, 9), (1, 2, 8), (1, 2, 7, 7), (2, 1, 6, 9), (1, 2, 8, 8), (1, 2, 7, 5, 8)]
+# several of the numba path's 8×8 transpose tiles plus ragged edges on the transposed last axis
+SHAPES += [(1, 2, 17, 19), (1, 1, 3, 16, 11)]
 PATHS = ["torch", "numba"]
 
 
@@ -208,3 +210,21 @@ def test_overwrite_input_makes_a_later_use_of_the_old_input_fail_loudly():
 def test_overwrite_input_must_be_a_bool(bad):
     with pytest.raises(TypeError, match="overwrite_input should be a bool"):
         ar_solve(torch.randn(1, 1, 7), torch.zeros(1, 1, 1, 2), overwrite_input=bad)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (8, 8), (8, 13), (16, 24), (17, 33), (64, 64)])
+def test_numba_tiled_transpose_equals_numpy(shape, dtype):
+    import numba
+
+    from arma_core import _banded_numba_kernels as k
+
+    @numba.njit
+    def transpose(src, dst):
+        k._transpose(src, dst)
+
+    src = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    dst = np.full(shape[::-1], np.nan, dtype=dtype)
+    transpose(src, dst)
+    np.testing.assert_array_equal(dst, src.T)

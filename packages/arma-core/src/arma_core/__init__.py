@@ -8,6 +8,7 @@ tools; unit-modulus spectral convolutions (``arma_core.spectral``) and complex a
 """
 
 from ._checks import get_validate, set_validate
+from ._conv_ar import release_workspace
 from .erf import effective_receptive_field, erf_radius, theoretical_erf_radius
 from .layers import ARMA1d, ARMA2d, ARMA3d
 from .solve import BOUNDARIES, METHODS, ar_solve, ar_solve1d, ar_solve2d, ar_solve3d
@@ -33,6 +34,7 @@ __all__ = [
     "effective_receptive_field",
     "erf_radius",
     "get_validate",
+    "release_workspace",
     "set_validate",
     "theoretical_erf_radius",
     "unitary_circulant_conv1d",

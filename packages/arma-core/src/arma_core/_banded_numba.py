@@ -82,11 +82,25 @@ def forward(x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = Fal
     return out
 
 
-def backward(g: Tensor, y: Tensor, coefficients: Tensor, cyclic: bool, need_co: bool):
-    """``(A⁻ᵀ g, dL/dcoefficients (D, C, Q, 2) or None)`` from the saved ``y``."""
+def backward(
+    g: Tensor,
+    y: Tensor,
+    coefficients: Tensor,
+    cyclic: bool,
+    need_co: bool,
+    out: Tensor | None = None,
+):
+    """``(A⁻ᵀ g, dL/dcoefficients (D, C, Q, 2) or None)`` from the saved ``y``.
+
+    ``out``: a contiguous tensor of ``g``'s shape and dtype to write ``A⁻ᵀ g`` into (returned).
+    """
     g = g.detach().contiguous()
     y = y.detach().contiguous()
-    gx = torch.empty_like(g)
+    if out is not None and (
+        out.shape != g.shape or out.dtype != g.dtype or not out.is_contiguous()
+    ):
+        raise ValueError("out should be contiguous with the shape and dtype of g")
+    gx = torch.empty_like(g) if out is None else out
     dt = g.numpy().dtype
     d, c, q, _ = coefficients.shape
     f = _factors(coefficients, list(g.shape[2:]), cyclic, True, dt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from arma_stability import (
     DEFAULT_EPS,
@@ -18,6 +19,8 @@ from arma_stability import (
     stable_parameters,
 )
 
+from . import _banded_numba, _conv_ar
+from ._checks import should_validate
 from .solve import BOUNDARIES, METHODS, ar_solve
 
 __all__ = ["ARMA1d", "ARMA2d", "ARMA3d"]
@@ -137,9 +140,52 @@ class _ARMAMixin:
         return y.squeeze(0) if unbatched else y
 
     def forward(self, input: Tensor) -> Tensor:
-        """Convolution (the ``nn.ConvNd`` base, next in the MRO), then the AR solve."""
+        """Convolution (the ``nn.ConvNd`` base, next in the MRO), then the AR solve.
+
+        On CPU with numba (float32/float64, eager, no autocast) and the banded solve, both run
+        as one autograd node (``arma_core._conv_ar``): same values, no output-sized allocation
+        in the backward.
+        """
         self._check_input(input)
+        if self._fusable(input):
+            return self._fused(input)
         return self._ar(super().forward(input))  # type: ignore[misc]
+
+    def _fusable(self, input: Tensor) -> bool:
+        return (
+            _conv_ar.ENABLED
+            and self.ar_order > 0
+            and self.method in ("auto", "banded")  # "auto" is banded wherever numba runs
+            and _banded_numba.usable(input)
+            and input.dtype == self.weight.dtype  # type: ignore[attr-defined]
+            and not torch.is_autocast_enabled("cpu")
+        )
+
+    def _fused(self, input: Tensor) -> Tensor:
+        conv: nn.Conv1d = self  # type: ignore[assignment]
+        d = self._spatial_dims
+        unbatched = input.ndim == d + 1
+        x = input.unsqueeze(0) if unbatched else input
+        pads = conv._reversed_padding_repeated_twice  # [last axis left, right, ..., first axis]
+        if conv.padding_mode != "zeros":  # as nn.ConvNd: pad explicitly, convolve unpadded
+            x = F.pad(x, pads, mode=conv.padding_mode)
+            padding = [0] * d
+        elif pads[0::2] != pads[1::2]:  # padding="same" with an asymmetric split
+            x = F.pad(x, pads)
+            padding = [0] * d
+        else:
+            padding = list(pads[0::2][::-1])
+        geometry = (list(conv.stride), padding, list(conv.dilation), conv.groups)
+        y = _conv_ar.ConvARSolve.apply(
+            x,
+            conv.weight,
+            conv.bias,
+            self.ar_coefficients().to(x.dtype),
+            geometry,
+            self.boundary == "circular",
+            should_validate(self.validate, x),
+        )
+        return y.squeeze(0) if unbatched else y
 
     def extra_repr(self) -> str:
         return super().extra_repr() + self._ar_repr()  # type: ignore[misc]

@@ -135,6 +135,19 @@ def _check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
             )
 
 
+def _check_banded(x: Tensor, coefficients: Tensor, boundary: str, check: bool) -> None:
+    """The banded solve's value checks of ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``
+    (finite values, a singular filter), run only if ``check``; raise ``ValueError``."""
+    if not check:
+        return
+    _check_values(x, coefficients)
+    sizes = list(x.shape[2:])
+    if boundary == "zero":
+        _check_stages_not_singular(coefficients, sizes)
+    else:
+        _check_not_singular([cascade_taps(c) for c in coefficients], sizes)
+
+
 def _zero_padding(coefficients: Tensor, sizes: list[int], max_pad: int | None) -> list[int]:
     pads = []
     for a, n in enumerate(sizes):
@@ -240,16 +253,12 @@ def _solve(
     work_dtype = torch.float64 if input.dtype == torch.float64 else torch.float32
     x = input.to(work_dtype)
     coefficients = coefficients.to(work_dtype)
-    if check:
-        _check_values(x, coefficients)
     method = choose_method(method, boundary, x)
     if method == "banded":
-        if check:
-            if boundary == "zero":
-                _check_stages_not_singular(coefficients, sizes)
-            else:
-                _check_not_singular([cascade_taps(c) for c in coefficients], sizes)
+        _check_banded(x, coefficients, boundary, check)
         return BandedARSolve.apply(x.contiguous(), coefficients, boundary == "circular", overwrite)
+    if check:
+        _check_values(x, coefficients)
     if boundary == "zero":
         pads = _zero_padding(coefficients, sizes, max_pad)
         x = F.pad(x, [p for pad in reversed(pads) for p in (pad, pad)])
