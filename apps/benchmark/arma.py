@@ -4,10 +4,16 @@ Also the AR part's time against a memory-bandwidth floor: the AR solve must at l
 and write ``Y`` (forward) and read ``G`` and ``Y`` and write ``dL/dT`` (backward), five passes
 over an output-sized float32 tensor; the floor is those bytes over this machine's copy bandwidth
 (``dst.copy_(src)`` of the same size, measured in the same run, read + write bytes per second).
+
+Every variant runs once per round, in turn; ``time_s`` are medians over rounds, the
+``*_over_conv2d_time`` ratios and ``ar_time_s`` medians over rounds of the per-round ratio and
+difference to ``nn.Conv2d`` (``timing.paired_ratio``), so that a slow spell of a shared machine
+moves both sides of a comparison together.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +24,7 @@ from arma_core import ARMA2d
 from arma_core.solve import choose_method
 
 from .naive_arma import naive_ar_solve2d
-from .timing import time_calls, time_fwd_bwd
+from .timing import fwd_bwd_samples, paired_ratio, time_calls, time_fwd_bwd
 
 FULL = {"batch": 16, "in_channels": 64, "out_channels": 128, "kernel_size": 3, "size": 64}
 QUICK = {"batch": 2, "in_channels": 8, "out_channels": 16, "kernel_size": 3, "size": 16}
@@ -85,7 +91,8 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         "naive_order2": naive(2),
     }
     grad = torch.randn(n, cout, s, s, device=device)
-    times = time_fwd_bwd(variants, grad, repeats, device)
+    samples = fwd_bwd_samples(variants, grad, repeats, device)
+    times = {name: statistics.median(v) for name, v in samples.items()}
     memory = {name: saved_bytes(fn)[0] for name, fn in variants.items()}
     with torch.no_grad():
         y_ref = naive(1)()
@@ -93,8 +100,10 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     output_bytes = grad.numel() * grad.element_size()
     bandwidth = copy_bandwidth(grad, device)
     floor_s = 5 * output_bytes / bandwidth
-    ar_time = {
-        name: times[name] - times["conv2d"]
+    ar_time = {  # per round, like the ratios
+        name: statistics.median(
+            a - b for a, b in zip(samples[name], samples["conv2d"], strict=True)
+        )
         for name in ("arma2d", "arma2d_order2", "arma2d_zero", "arma2d_order2_zero")
     }
     result: dict[str, Any] = {
@@ -105,15 +114,17 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         "time_s": times,
         "saved_bytes": memory,
         "output_bytes": output_bytes,
-        "arma2d_over_conv2d_time": times["arma2d"] / times["conv2d"],
-        "arma2d_order2_over_conv2d_time": times["arma2d_order2"] / times["conv2d"],
-        "arma2d_zero_over_conv2d_time": times["arma2d_zero"] / times["conv2d"],
-        "arma2d_order2_zero_over_conv2d_time": times["arma2d_order2_zero"] / times["conv2d"],
-        "arma2d_banded_over_conv2d_time": times["arma2d_banded"] / times["conv2d"],
-        "arma2d_fft_over_conv2d_time": times["arma2d_fft"] / times["conv2d"],
-        "arma2d_matmul_over_conv2d_time": times["arma2d_matmul"] / times["conv2d"],
-        "naive_over_conv2d_time": times["naive"] / times["conv2d"],
-        "naive_order2_over_conv2d_time": times["naive_order2"] / times["conv2d"],
+        "arma2d_over_conv2d_time": paired_ratio(samples, "arma2d", "conv2d"),
+        "arma2d_order2_over_conv2d_time": paired_ratio(samples, "arma2d_order2", "conv2d"),
+        "arma2d_zero_over_conv2d_time": paired_ratio(samples, "arma2d_zero", "conv2d"),
+        "arma2d_order2_zero_over_conv2d_time": paired_ratio(
+            samples, "arma2d_order2_zero", "conv2d"
+        ),
+        "arma2d_banded_over_conv2d_time": paired_ratio(samples, "arma2d_banded", "conv2d"),
+        "arma2d_fft_over_conv2d_time": paired_ratio(samples, "arma2d_fft", "conv2d"),
+        "arma2d_matmul_over_conv2d_time": paired_ratio(samples, "arma2d_matmul", "conv2d"),
+        "naive_over_conv2d_time": paired_ratio(samples, "naive", "conv2d"),
+        "naive_order2_over_conv2d_time": paired_ratio(samples, "naive_order2", "conv2d"),
         "arma2d_saved_bytes": memory["arma2d"],
         "conv2d_saved_bytes": memory["conv2d"],
         "naive_saved_bytes": memory["naive"],

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["sync", "time_calls", "time_fwd_bwd", "time_once"]
+__all__ = ["fwd_bwd_samples", "paired_ratio", "sync", "time_calls", "time_fwd_bwd", "time_once"]
 
 
 def sync(device: torch.device) -> None:
@@ -40,6 +40,24 @@ def time_calls(fn: Callable[[], object], device: torch.device, seconds: float) -
     return (time.perf_counter() - t0) / calls
 
 
+def fwd_bwd_samples(
+    variants: dict[str, Callable[[], Tensor]],
+    grad: Tensor,
+    repeats: int,
+    device: torch.device,
+    warmup: int = 2,
+) -> dict[str, list[float]]:
+    """fwd+bwd seconds per variant and round; each round runs every variant once, in order."""
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(warmup):
+        for fn in variants.values():
+            fn().backward(grad)
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            samples[name].append(time_once(lambda fn=fn: fn().backward(grad), device))
+    return samples
+
+
 def time_fwd_bwd(
     variants: dict[str, Callable[[], Tensor]],
     grad: Tensor,
@@ -48,11 +66,12 @@ def time_fwd_bwd(
     warmup: int = 2,
 ) -> dict[str, float]:
     """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
-    samples: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(warmup):
-        for fn in variants.values():
-            fn().backward(grad)
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            samples[name].append(time_once(lambda fn=fn: fn().backward(grad), device))
+    samples = fwd_bwd_samples(variants, grad, repeats, device, warmup)
     return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def paired_ratio(samples: dict[str, list[float]], name: str, base: str) -> float:
+    """Median over rounds of ``samples[name][i] / samples[base][i]``: a ratio of two variants
+    timed in the same round, so a slow spell of the machine moves numerator and denominator
+    together (steadier than the ratio of the two medians)."""
+    return statistics.median(a / b for a, b in zip(samples[name], samples[base], strict=True))

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = ["backward", "factors", "forward"]
@@ -137,6 +138,37 @@ def _transpose(src, dst):  # pragma: no cover - jitted
 
 
 @intrinsic
+def _prefetch(typingctx, arr, index):
+    """Hint the cache line holding ``arr.flat[index]`` into L2 (``llvm.prefetch``, read): no
+    effect on values, no bounds check (the caller keeps ``index`` inside ``arr``)."""
+    if not isinstance(arr, types.Array):
+        return None
+    sig = types.void(arr, index)
+
+    def codegen(context, builder, sig, args):  # pragma: no cover - runs inside numba's compiler
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        i = context.cast(builder, args[1], sig.args[1], types.int64)
+        i8p = ir.IntType(8).as_pointer()
+        ptr = builder.bitcast(builder.gep(data, [i]), i8p)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 2), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(inline="always")
+def _prefetch_map(m):  # pragma: no cover - jitted
+    """Prefetch every cache line of the C-contiguous map ``m``."""
+    flat = m.reshape(m.size)
+    step = max(1, 64 // flat.itemsize)
+    for i in range(0, flat.size, step):
+        _prefetch(flat, i)
+
+
+@intrinsic
 def _tile(typingctx, src, src_start, src_stride, dst, dst_start, dst_stride):
     """Transpose one 8×8 tile: ``dst.flat[dst_start + c·dst_stride + r] =
     src.flat[src_start + r·src_stride + c]`` for ``r, c < 8`` (C-contiguous float arrays).
@@ -214,6 +246,8 @@ def forward(x, out, c, minv, beta, negc, z, w, cyclic):  # pragma: no cover - ji
     f = (minv, beta, negc, z, w)
     for b in numba.prange(x.shape[0]):
         m = out[b]
+        if b + 1 < x.shape[0]:
+            _prefetch_map(x[b + 1])
         corr = np.empty(m.size, dtype=m.dtype)
         buf = np.empty(m.size, dtype=m.dtype)
         for t in range(d):  # last axis first: its transpose doubles as the copy of x
@@ -238,42 +272,84 @@ def _apply(zs, l, r, cyclic, prev, first):  # pragma: no cover - jitted
         zs[n - 1, j] = l * prev[j] + zs[n - 1, j] + r * nxt
 
 
+@numba.njit(inline="always", fastmath=True)
+def _apply_to(src, dst, l, r, cyclic):  # pragma: no cover - jitted
+    """``dst (n, K) = F src`` for the stage ``[l, 1, r]`` (out of place: ``dst`` is not ``src``)."""
+    n, k = src.shape
+    s0, s1, sl = src[0], src[1], src[n - 1]
+    d0 = dst[0]
+    for j in range(k):
+        d0[j] = (l * sl[j] if cyclic else 0.0) + s0[j] + r * s1[j]
+    for i in range(1, n - 1):
+        sp, si, sn, di = src[i - 1], src[i], src[i + 1], dst[i]
+        for j in range(k):
+            di[j] = l * sp[j] + si[j] + r * sn[j]
+    sp, si, dl = src[n - 2], src[n - 1], dst[n - 1]
+    for j in range(k):
+        dl[j] = l * sp[j] + si[j] + (r * s0[j] if cyclic else 0.0)
+
+
 @numba.njit(inline="always")
-def _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, out, last):  # pragma: no cover
+def _adjoint_grads(  # pragma: no cover - jitted
+    wv, zsrc, zv, apart, fa, co, a, ch, cyclic, corr, prev, first, out, last
+):
     """Axis adjoint of slabs ``wv`` in place (stages Q−1..0) and its stage grads into ``out``.
 
-    ``zv`` holds the slabs of ``Ỹ`` and leaves with ``F_0 ⋯ F_{Q−1} Ỹ`` (this axis's filter),
-    except for the ``last`` axis solved, whose filtered ``Ỹ`` nothing reads.
+    ``zsrc`` holds the slabs of ``Ỹ`` (the product of the filters of the axes solved before
+    this one applied to ``Y``); it is read, never written. ``zv`` receives
+    ``F_s ⋯ F_{Q−1} Ỹ`` as the stages go, and leaves with ``F_0 ⋯ F_{Q−1} Ỹ`` (this axis's
+    filter), except for the ``last`` axis solved, whose filtered ``Ỹ`` nothing reads.
     """
     q = co.shape[2]
     for p in range(wv.shape[0]):
-        ws, zs = wv[p], zv[p]
+        ws, zin, zs = wv[p], zsrc[p], zv[p]
+        moved = not apart  # whether zs holds the current Z (else it is still zin)
         for s in range(q - 1, -1, -1):
             _stage(ws, fa, s, cyclic, corr)
             if s < q - 1:  # Z_s = F_{s+1} Z_{s+1}
-                _apply(zs, co[a, ch, s + 1, 0], co[a, ch, s + 1, 1], cyclic, prev, first)
-            gl, gr = _grads(ws, zs, cyclic)
+                if moved:
+                    _apply(zs, co[a, ch, s + 1, 0], co[a, ch, s + 1, 1], cyclic, prev, first)
+                else:
+                    _apply_to(zin, zs, co[a, ch, s + 1, 0], co[a, ch, s + 1, 1], cyclic)
+                    moved = True
+            gl, gr = _grads(ws, zs if moved else zin, cyclic, corr)
             out[s, 0] -= gl
             out[s, 1] -= gr
         if not last:
-            _apply(zs, co[a, ch, 0, 0], co[a, ch, 0, 1], cyclic, prev, first)
+            if moved:
+                _apply(zs, co[a, ch, 0, 0], co[a, ch, 0, 1], cyclic, prev, first)
+            else:
+                _apply_to(zin, zs, co[a, ch, 0, 0], co[a, ch, 0, 1], cyclic)
+
+
+@numba.njit(inline="always")
+def _copy(src, dst):  # pragma: no cover - jitted
+    a = src.reshape(src.size)
+    b = dst.reshape(dst.size)
+    for i in range(a.size):
+        b[i] = a[i]
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pragma: no cover
     """``gx[b] = A⁻ᵀ g[b]``; ``part[b, a, s] = −(Σ W_s Z_s[i−1], Σ W_s Z_s[i+1])`` (banded.py).
 
-    One pass of the full adjoint, axis by axis. With ``A = A_0 ⊗ A_1 ⊗ …`` the gradient of axis
-    ``a``'s stage ``s`` is ``−⟨W_s, ∂F_s Z_s⟩`` where ``W_s`` is the full adjoint's state while it
-    solves axis ``a`` (after stages Q−1..s) and ``Z_s = F_{s+1} ⋯ F_{Q−1} Ỹ_a`` with ``Ỹ_a`` the
-    product of the filters of the axes solved before ``a`` applied to ``Y``: those axes are moved
-    from the adjoint onto ``Y`` (the axes commute).
+    One pass of the full adjoint, axis by axis, first axis first (the transposed last axis
+    last, so ``Y`` is read in place by the first). With ``A = A_0 ⊗ A_1 ⊗ …`` the gradient of
+    axis ``a``'s stage ``s`` is ``−⟨W_s, ∂F_s Z_s⟩`` where ``W_s`` is the full adjoint's state
+    while it solves axis ``a`` (after stages Q−1..s) and ``Z_s = F_{s+1} ⋯ F_{Q−1} Ỹ_a`` with
+    ``Ỹ_a`` the product of the filters of the axes solved before ``a`` applied to ``Y``: those
+    axes are moved from the adjoint onto ``Y`` (the axes commute).
     """
     d, c = co.shape[0], co.shape[1]
     f = (minv, beta, negc, z, w)
     for b in numba.prange(g.shape[0]):
         ch = b % c
         m = gx[b]
+        if b + 1 < g.shape[0]:
+            _prefetch_map(g[b + 1])
+            if need_co:
+                _prefetch_map(y[b + 1])
         corr = np.empty(m.size, dtype=m.dtype)
         buf = np.empty(m.size, dtype=m.dtype)
         if not need_co:
@@ -285,28 +361,62 @@ def backward(g, y, gx, co, minv, beta, negc, z, w, cyclic, need_co, part):  # pr
         zbuf = np.empty(m.size, dtype=m.dtype)
         prev = np.empty(m.size, dtype=m.dtype)
         first = np.empty(m.size, dtype=m.dtype)
-        for t in range(d):  # last axis first (any order works; "before a" means solved before)
-            a = d - 1 - t
+        for a in range(d):
             ax = 3 - d + a
-            wv = _load(g[b], m, ax, buf, t == 0)
-            zv = _load(y[b], zm, ax, zbuf, t == 0)
             fa = _fa(f, a, ch, m.shape[ax])
-            _adjoint_grads(wv, zv, fa, co, a, ch, cyclic, corr, prev, first, part[b, a], t == d - 1)
-            _unview(wv, m, ax)
-            if t < d - 1:
-                _unview(zv, zm, ax)
+            last = a == d - 1
+            if ax == 2:  # the transposed last axis (the first too when d == 1)
+                wv = _load(g[b] if a == 0 else m, m, ax, buf, False)
+                zsrc = _load(y[b] if a == 0 else zm, zm, ax, zbuf, False)
+                _adjoint_grads(
+                    wv,
+                    zsrc,
+                    zsrc,
+                    False,
+                    fa,
+                    co,
+                    a,
+                    ch,
+                    cyclic,
+                    corr,
+                    prev,
+                    first,
+                    part[b, a],
+                    last,
+                )
+                _unview(wv, m, ax)
+            else:
+                if a == 0:
+                    _copy(g[b], m)
+                wv = _view(m, ax, buf)
+                zv = _view(zm, ax, zbuf)
+                zsrc = _view(y[b], ax, zbuf) if a == 0 else zv
+                _adjoint_grads(
+                    wv, zsrc, zv, a == 0, fa, co, a, ch, cyclic, corr, prev, first, part[b, a], last
+                )
 
 
 @numba.njit(inline="always", fastmath=True)
-def _grads(ws, zs, cyclic):  # pragma: no cover - jitted
+def _grads(ws, zs, cyclic, acc):  # pragma: no cover - jitted
+    """``(Σ ws[i] zs[i−1], Σ ws[i] zs[i+1])`` over the slab: per-lane sums in ``acc (≥ 2K)``
+    (vectorised in the data's dtype), then added up in float64."""
     n, k = ws.shape
-    gl, gr = 0.0, 0.0
+    al, ar = acc[:k], acc[k : 2 * k]
+    for j in range(k):
+        al[j] = 0.0
+        ar[j] = 0.0
     for i in range(1, n):
+        wi, wp, zi, zp = ws[i], ws[i - 1], zs[i], zs[i - 1]
         for j in range(k):
-            gl += ws[i, j] * zs[i - 1, j]
-            gr += ws[i - 1, j] * zs[i, j]
+            al[j] += wi[j] * zp[j]
+            ar[j] += wp[j] * zi[j]
     if cyclic:
+        w0, wn, z0, zn = ws[0], ws[n - 1], zs[0], zs[n - 1]
         for j in range(k):
-            gl += ws[0, j] * zs[n - 1, j]
-            gr += ws[n - 1, j] * zs[0, j]
+            al[j] += w0[j] * zn[j]
+            ar[j] += wn[j] * z0[j]
+    gl, gr = 0.0, 0.0
+    for j in range(k):
+        gl += al[j]
+        gr += ar[j]
     return gl, gr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.nn import functional as F
@@ -24,7 +25,7 @@ from . import _banded_numba
 from ._checks import should_validate
 from ._function import SeparableARSolve
 from ._operators import axis_spectrum
-from .banded import BandedARSolve, stage_factors
+from .banded import BandedARSolve
 
 __all__ = [
     "BOUNDARIES",
@@ -123,11 +124,21 @@ def _check_not_singular(taps: list[Tensor], sizes: list[int]) -> None:
 
 
 def _check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
-    """Zero boundary: every stage's tridiagonal Toeplitz matrix must have non-tiny pivots."""
+    """Zero boundary: every stage's tridiagonal Toeplitz matrix must have non-tiny pivots.
+
+    The pivots of stage ``[l, 1, r]`` follow ``m_0 = 1``, ``m_i = 1 − l r / m_{i−1}`` (Thomas
+    elimination, as in ``banded.stage_factors``); run in float64 with NumPy on the host, all
+    channels and stages at once (a few hundred µs, where per-element torch ops took ms).
+    """
+    lr = coefficients.detach().to("cpu", torch.float64).numpy()
+    lr = lr[..., 0] * lr[..., 1]  # (D, C, Q)
     for a, n in enumerate(sizes):
-        with torch.no_grad():
-            f = stage_factors(coefficients[a].detach().double(), n, cyclic=False)
-            lo = float(f.minv.abs().max().reciprocal())
+        m = np.ones_like(lr[a])
+        lo = 1.0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for _ in range(1, n):
+                m = 1.0 - lr[a] / m
+                lo = min(lo, float(np.abs(m).min()))
         if not lo > torch.finfo(torch.float32).eps:
             raise ValueError(
                 f"AR filter is singular with the zero boundary on the {n}-point spatial axis {a}: "
