@@ -33,7 +33,7 @@ def _bars(ax, labels: list[str], values: list[float], title: str, target: float 
     ax.axvline(1.0, color="k", lw=1)
     if target is not None:
         ax.axvline(target, color="r", ls="--", lw=1, label=f"target ≤ {target}")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper right")
     for y, v in enumerate(values):
         ax.text(v, y, f" {v:.2f}×", va="center", fontsize=8)
     ax.set_xlim(0, max(values) * 1.15)  # room for the last label

@@ -73,3 +73,13 @@ def test_multires_benchmark_quick_writes_json(tmp_path, capsys):
     assert by_path.keys() == {"auto", "map", "recursion"}
     assert max(by_path.values()) < 1e-4
     assert headline["step_path"] == "fused"  # the apps env installs the fast extra (numba)
+
+
+def test_paired_ratio_is_the_median_of_per_round_ratios():
+    from apps.benchmark.timing import paired_ratio
+
+    # round 2 is a slow spell for both sides: the per-round ratio ignores it, medians do not
+    samples = {"conv": [1.0, 3.0, 1.0, 1.1], "arma": [1.1, 3.3, 1.2, 1.21]}
+    assert paired_ratio(samples, "arma", "conv") == pytest.approx(1.1)  # ratios 1.1 1.1 1.2 1.1
+    with pytest.raises(ValueError, match="longer"):
+        paired_ratio({"a": [1.0], "b": [1.0, 2.0]}, "a", "b")  # rounds must pair up
