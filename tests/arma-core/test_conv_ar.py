@@ -199,3 +199,21 @@ def test_unfused_where_the_node_does_not_apply(setup, reason, monkeypatch):
     else:
         y = layer(x)
     assert type(y.grad_fn).__name__ != "ConvARSolveBackward"
+
+
+def test_a_subclass_that_changes_the_convolution_keeps_it():
+    class Standardised(ARMA2d):
+        def _conv_forward(self, input, weight, bias):
+            w = (weight - weight.mean()) / weight.std()
+            return super()._conv_forward(input, w, bias)
+
+    torch.manual_seed(0)
+    layer = Standardised(2, 3, 3, padding=1, ar_init=0.3)
+    x = torch.randn(1, 2, 8, 8)
+    y = layer(x)
+    assert type(y.grad_fn).__name__ != "ConvARSolveBackward"
+    w = (layer.weight - layer.weight.mean()) / layer.weight.std()
+    t = nn.functional.conv2d(x, w, layer.bias, padding=1)
+    from arma_core import ar_solve
+
+    torch.testing.assert_close(y, ar_solve(t, layer.ar_coefficients()))

@@ -26,6 +26,7 @@ from .solve import BOUNDARIES, METHODS, ar_solve
 __all__ = ["ARMA1d", "ARMA2d", "ARMA3d"]
 
 ARInit = float | tuple[float, float]
+_PLAIN_CONV_FORWARDS = (nn.Conv1d._conv_forward, nn.Conv2d._conv_forward, nn.Conv3d._conv_forward)
 
 
 class _ARMAMixin:
@@ -159,6 +160,8 @@ class _ARMAMixin:
             and _banded_numba.usable(input)
             and input.dtype == self.weight.dtype  # type: ignore[attr-defined]
             and not torch.is_autocast_enabled("cpu")
+            # a subclass that changes the convolution keeps it: the node calls aten directly
+            and type(self)._conv_forward in _PLAIN_CONV_FORWARDS  # type: ignore[attr-defined]
         )
 
     def _fused(self, input: Tensor) -> Tensor:
