@@ -98,14 +98,13 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     # and the other methods and baselines, whose 0.3-1 s calls churn the allocator and caches
     # and, in the same loop, added ~10 ms to the ARMA layers' AR part (docs/benchmarks.md).
     headline = {k: variants[k] for k in ("conv2d", *ARMA_VARIANTS)}
-    others = {k: v for k, v in variants.items() if k not in ARMA_VARIANTS}
-    samples = fwd_bwd_samples(headline, grad, repeats, device)
-    other_samples = fwd_bwd_samples(others, grad, repeats, device)
+    others = {"conv2d_with_baselines": variants["conv2d"]}
+    others.update({k: v for k, v in variants.items() if k not in headline})
+    samples = {
+        **fwd_bwd_samples(headline, grad, repeats, device),
+        **fwd_bwd_samples(others, grad, repeats, device),
+    }
     times = {name: statistics.median(v) for name, v in samples.items()}
-    times["conv2d_with_baselines"] = statistics.median(other_samples["conv2d"])
-    times.update({k: statistics.median(v) for k, v in other_samples.items() if k != "conv2d"})
-    samples.update({k: v for k, v in other_samples.items() if k != "conv2d"})
-    samples["conv2d_with_baselines"] = other_samples["conv2d"]
     memory = {name: saved_bytes(fn)[0] for name, fn in variants.items()}
     with torch.no_grad():
         y_ref = naive(1)()
@@ -127,23 +126,13 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         "time_s": times,
         "saved_bytes": memory,
         "output_bytes": output_bytes,
-        "arma2d_over_conv2d_time": paired_ratio(samples, "arma2d", "conv2d"),
-        "arma2d_order2_over_conv2d_time": paired_ratio(samples, "arma2d_order2", "conv2d"),
-        "arma2d_zero_over_conv2d_time": paired_ratio(samples, "arma2d_zero", "conv2d"),
-        "arma2d_order2_zero_over_conv2d_time": paired_ratio(
-            samples, "arma2d_order2_zero", "conv2d"
-        ),
-        "arma2d_banded_over_conv2d_time": paired_ratio(
-            samples, "arma2d_banded", "conv2d_with_baselines"
-        ),
-        "arma2d_fft_over_conv2d_time": paired_ratio(samples, "arma2d_fft", "conv2d_with_baselines"),
-        "arma2d_matmul_over_conv2d_time": paired_ratio(
-            samples, "arma2d_matmul", "conv2d_with_baselines"
-        ),
-        "naive_over_conv2d_time": paired_ratio(samples, "naive", "conv2d_with_baselines"),
-        "naive_order2_over_conv2d_time": paired_ratio(
-            samples, "naive_order2", "conv2d_with_baselines"
-        ),
+        **{  # each against the nn.Conv2d of its own group
+            f"{name}_over_conv2d_time": paired_ratio(
+                samples, name, "conv2d" if name in headline else "conv2d_with_baselines"
+            )
+            for name in variants
+            if name != "conv2d"
+        },
         "arma2d_saved_bytes": memory["arma2d"],
         "conv2d_saved_bytes": memory["conv2d"],
         "naive_saved_bytes": memory["naive"],

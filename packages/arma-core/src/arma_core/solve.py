@@ -134,11 +134,12 @@ def _check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
     lr = lr[..., 0] * lr[..., 1]  # (D, C, Q)
     for a, n in enumerate(sizes):
         m = np.ones_like(lr[a])
-        lo = 1.0
+        smallest = np.abs(m)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for _ in range(1, n):
                 m = 1.0 - lr[a] / m
-                lo = min(lo, float(np.abs(m).min()))
+                smallest = np.minimum(smallest, np.abs(m))  # NaN propagates, and is reported
+        lo = float(smallest.min())
         if not lo > torch.finfo(torch.float32).eps:
             raise ValueError(
                 f"AR filter is singular with the zero boundary on the {n}-point spatial axis {a}: "
