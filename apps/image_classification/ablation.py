@@ -1,5 +1,6 @@
 """The stability ablation (ICML draft Fig. 4 / NeurIPS Fig. 5): the same ARMA VGG-11 trained with
-each AR re-parameterisation, ``stable`` and the papers' printed ``icml_eq16`` / ``neurips_eq9``.
+each AR re-parameterisation, ``stable``, the papers' printed ``icml_eq16`` / ``neurips_eq9`` and
+``none`` (the coefficients learnt directly, the papers' "naive training").
 
 ``python -m apps.image_classification.ablation [--smoke] [--out ROOT] [app flags...]`` runs the
 image-classification app once per re-parameterisation with ``configs/ablation.yaml`` (the setting

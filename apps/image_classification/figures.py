@@ -74,7 +74,8 @@ def plot_ablation(runs: dict[str, dict], path: Path, title: str = "") -> Path:
 
     plt = _pyplot()
     fig, (ax, axm) = plt.subplots(1, 2, figsize=(11, 4))
-    colours = {"stable": "tab:green", "icml_eq16": "tab:orange", "neurips_eq9": "tab:red"}
+    colours = {"stable": "tab:green", "icml_eq16": "tab:orange", "neurips_eq9": "tab:red",
+               "none": "tab:purple"}  # fmt: skip
     for name, run in runs.items():
         csv_path = Path(run["metrics_csv"])
         steps, values = read_series(csv_path, "train_loss_step")

@@ -21,6 +21,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from apps.framework import AppModule
 from arma_core import ARMA2d
+from arma_stability import REPARAMETERIZATIONS
 from arma_stability.ztransform import stability_margin
 from longrange_models.classifiers import VGG11, ResNet18
 
@@ -28,8 +29,8 @@ __all__ = ["MODELS", "REPARAMS", "ClassificationModule"]
 
 #: Valid values of ``model``.
 MODELS: tuple[str, ...] = ("vgg11", "resnet18")
-#: Valid values of ``reparam`` (see ``arma_stability.REPARAMETERIZATIONS``).
-REPARAMS: tuple[str, ...] = ("stable", "icml_eq16", "neurips_eq9")
+#: Valid values of ``reparam``: the keys of ``arma_stability.REPARAMETERIZATIONS``.
+REPARAMS: tuple[str, ...] = tuple(REPARAMETERIZATIONS)
 
 
 def _is_nonfinite_error(err: ValueError) -> bool:
@@ -49,8 +50,9 @@ class ClassificationModule(AppModule):
         in_channels: image channels (1 for the digits, 3 for CIFAR-10).
         num_classes: classes (10).
         ar_order: AR stages per axis (1 = the papers' 3x3 AR kernel).
-        reparam: AR re-parameterisation: ``"stable"`` or the papers' ``"icml_eq16"`` /
-            ``"neurips_eq9"`` (not stable; for the ablation).
+        reparam: AR re-parameterisation: ``"stable"``, the papers' ``"icml_eq16"`` /
+            ``"neurips_eq9"``, or ``"none"`` (coefficients learnt directly); all but ``"stable"``
+            are not stable, for the ablation.
         ar_init: std of the normal draw of the unconstrained AR parameters (0 = identity filter,
             the layer starts as its convolution).
         optimizer: ``"sgd"`` (momentum 0.9, the papers) or ``"adam"``.
@@ -218,9 +220,13 @@ class ClassificationModule(AppModule):
         return {"optimizer": opt, "lr_scheduler": sched}
 
     def summary_extras(self) -> dict:
-        """``first_nonfinite_step`` (int, or ``None`` when every loss was finite), the final
-        ``ar_margin`` and the re-parameterisation, for ``summary.json``."""
-        out: dict = {"first_nonfinite_step": self.first_nonfinite_step}
+        """``first_nonfinite_step`` (int, or ``None`` when every loss was finite), ``diverged``
+        (1.0 when a loss went non-finite, else 0.0: a number a claim can average over seeds),
+        the final ``ar_margin`` and the re-parameterisation, for ``summary.json``."""
+        out: dict = {
+            "first_nonfinite_step": self.first_nonfinite_step,
+            "diverged": float(self.first_nonfinite_step is not None),
+        }
         if self._arma_layers:
             margin = self.ar_margin()
             out["final_ar_margin"] = margin if math.isfinite(margin) else str(margin)

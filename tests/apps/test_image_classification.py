@@ -47,6 +47,7 @@ def test_smoke_run(tmp_path):
     assert math.isfinite(summary["test_loss"])
     assert 0.0 < summary["majority_class_acc"] < 1.0
     assert summary["first_nonfinite_step"] is None
+    assert summary["diverged"] == 0.0
     assert summary["reparam"] == "stable"
     # the stable map's margin: each factor |Â| >= 1 - |a_l + a_r| >= eps = 0.01, two axes
     assert summary["final_ar_margin"] >= 0.01**2
@@ -61,7 +62,7 @@ def test_ablation_smoke(tmp_path):
     (path,) = tmp_path.glob("image_classification_ablation/*/summary.json")
     summary = json.loads(path.read_text())
     variants = summary["variants"]
-    assert set(variants) == {"stable", "icml_eq16", "neurips_eq9"}
+    assert set(variants) == {"stable", "icml_eq16", "neurips_eq9", "none"}
     for name, v in variants.items():
         step = v["first_nonfinite_step"]
         assert step is None or (isinstance(step, int) and 0 <= step <= v["steps"]), name

@@ -94,3 +94,17 @@ def test_named_lookup_and_errors():
         stable_coefficients(p, eps=1.5)
     with pytest.raises(TypeError, match="Tensor"):
         stable_coefficients([0.0, 1.0])  # type: ignore[arg-type]
+
+
+def test_no_reparam_is_the_identity_and_leaves_the_stable_region():
+    # "none": the coefficients are the parameters; a step past |a_left| + |a_right| = 1 is
+    # taken as is (a zero of the spectrum at w = pi for a_left = a_right = 1/2 + tiny).
+    p = torch.tensor([[0.3, -0.2], [0.5, 0.5]], dtype=torch.float64, requires_grad=True)
+    c = coefficients_from_parameters(p, "none")
+    assert c.tolist() == p.tolist()
+    assert c.data_ptr() != p.data_ptr()
+    c.sum().backward()
+    assert p.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert float(stability_margin(c.detach()[1:])) < 1e-12  # 1 - cos(pi) * 1 = 0 at w = pi
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
+        coefficients_from_parameters(torch.zeros(3), "none")

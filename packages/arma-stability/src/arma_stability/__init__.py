@@ -10,6 +10,7 @@ from .reparam import (
     coefficients_from_parameters,
     icml_eq16,
     neurips_eq9,
+    no_reparam,
     stable_coefficients,
     stable_parameters,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "icml_eq16",
     "is_stable",
     "neurips_eq9",
+    "no_reparam",
     "region_of_convergence",
     "report",
     "roots",

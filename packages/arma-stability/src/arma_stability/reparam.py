@@ -28,6 +28,7 @@ __all__ = [
     "coefficients_from_parameters",
     "icml_eq16",
     "neurips_eq9",
+    "no_reparam",
     "stable_coefficients",
     "stable_parameters",
 ]
@@ -145,11 +146,30 @@ def neurips_eq9(params: Tensor) -> Tensor:
     return torch.stack((a - t, a + t), dim=-1)
 
 
-#: Named re-parameterisations. ``"stable"`` is the default; the others reproduce the papers.
+def no_reparam(params: Tensor) -> Tensor:
+    """No re-parameterisation: the parameters are the coefficients (ablation only, not stable).
+
+    The "naive training" that Su et al. (NeurIPS 2020, Sec. 5 and Fig. 5) compare their
+    re-parameterisation against: gradient steps move ``(a_left, a_right)`` directly, so nothing
+    keeps ``|a_left| + |a_right| < 1``.
+
+    Args:
+        params (Tensor[..., 2]): ``(a_left, a_right)``.
+
+    Returns:
+        Tensor[..., 2]: the same values (a new tensor; gradients flow unchanged).
+    """
+    _check_last_dim("params", params)
+    return params.clone()
+
+
+#: Named re-parameterisations. ``"stable"`` is the default; the others reproduce the papers'
+#: ablation (their two printed maps, and ``"none"``: the coefficients learnt directly).
 REPARAMETERIZATIONS: dict[str, Reparameterization] = {
     "stable": stable_coefficients,
     "icml_eq16": icml_eq16,
     "neurips_eq9": neurips_eq9,
+    "none": no_reparam,
 }
 
 
@@ -161,7 +181,7 @@ def coefficients_from_parameters(
 
     Args:
         params (Tensor[..., 2]): unconstrained parameters.
-        reparam: ``"stable"``, ``"icml_eq16"`` or ``"neurips_eq9"``.
+        reparam: ``"stable"``, ``"icml_eq16"``, ``"neurips_eq9"`` or ``"none"``.
         eps: margin for ``"stable"`` (ignored by the papers' maps).
 
     Returns:
