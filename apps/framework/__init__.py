@@ -5,10 +5,10 @@ An app is an :class:`AppModule` (LightningModule), an :class:`AppDataModule` and
 """
 
 from .callbacks import LastBatchResumeGuard, RNGStateCallback
-from .checkpoint import SafeCheckpointIO, load_checkpoint, unsafe_globals
+from .checkpoint import SafeCheckpointIO, find_checkpoint, load_checkpoint, unsafe_globals
 from .cli import AppCLI, main
 from .data import AppDataModule, UnpaddedShardSampler
-from .errors import DatasetNotFoundError, UnsafeCheckpointError
+from .errors import DatasetNotFoundError, InputError, UnsafeCheckpointError
 from .figures import metrics_csv_of, plot_metric_curves, save_figure
 from .module import AppModule
 
@@ -17,11 +17,13 @@ __all__ = [
     "AppDataModule",
     "AppModule",
     "DatasetNotFoundError",
+    "InputError",
     "LastBatchResumeGuard",
     "RNGStateCallback",
     "SafeCheckpointIO",
     "UnpaddedShardSampler",
     "UnsafeCheckpointError",
+    "find_checkpoint",
     "load_checkpoint",
     "main",
     "metrics_csv_of",

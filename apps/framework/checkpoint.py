@@ -21,7 +21,13 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from .errors import UnsafeCheckpointError
 
-__all__ = ["SafeCheckpointIO", "load_checkpoint", "unsafe_globals"]
+__all__ = [
+    "CHECKPOINT_NAMES",
+    "SafeCheckpointIO",
+    "find_checkpoint",
+    "load_checkpoint",
+    "unsafe_globals",
+]
 
 
 def unsafe_globals(path: str | os.PathLike[str]) -> list[str]:
@@ -59,6 +65,43 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:  # anything the pre-scan could not see
         raise UnsafeCheckpointError(path, [], str(err).splitlines()[0]) from err
+
+
+#: Looked for, in this order, in a folder given as ``--checkpoint`` or ``--test_only``.
+CHECKPOINT_NAMES = ("checkpoints/best.ckpt", "checkpoints/last.ckpt", "best.ckpt", "last.ckpt")
+
+
+def find_checkpoint(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
+    """``(checkpoint file, run folder or None)`` of a run folder or a checkpoint file.
+
+    A folder gives its ``checkpoints/best.ckpt`` if present, else ``checkpoints/last.ckpt`` (then
+    ``best.ckpt``/``last.ckpt`` at its top, the layout of a shipped model). The run folder is the
+    one holding ``config.yaml``: the folder itself, or the file's folder or the one above.
+
+    Raises:
+        FileNotFoundError: nothing there, or a folder without a checkpoint.
+    """
+    path = Path(path)
+    if path.is_dir():
+        for name in CHECKPOINT_NAMES:
+            if (path / name).is_file():
+                ckpt = path / name
+                break
+        else:
+            raise FileNotFoundError(
+                f"no checkpoint in {path} (expected a run folder with "
+                f"{' or '.join(CHECKPOINT_NAMES)})"
+            )
+    elif path.is_file():
+        ckpt = path
+    else:
+        raise FileNotFoundError(
+            f"checkpoint {path} not found (expected a .ckpt file or a run folder)"
+        )
+    for folder in (ckpt.parent, ckpt.parent.parent):
+        if (folder / "config.yaml").is_file():
+            return ckpt, folder
+    return ckpt, None
 
 
 class SafeCheckpointIO(TorchCheckpointIO):

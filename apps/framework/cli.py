@@ -8,6 +8,11 @@ LightningCLI's (``--smoke``, ``--resume``, ``--seeds``, ``--out``, ``--checkpoin
 are registered on the same parser (so ``--help`` and ``--print_config`` show them);
 ``--smoke`` and ``--resume`` also put a config file in front of the arguments (``smoke.yaml``;
 the run's own ``config.yaml``), which is why ``main`` looks for them before parsing.
+
+``--test_only RUN_DIR_OR_CKPT`` evaluates a trained checkpoint instead of training: the run's
+``config.yaml`` goes in front of the arguments (so the model is rebuilt with its hyperparameters,
+and later flags such as ``--data.test_file`` still win), the weights are loaded weights-only, and
+test, baselines, figures and ``summary.json`` are written into a new run folder.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+import yaml
 from jsonargparse.typing import PositiveInt
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -29,8 +35,8 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from .._run import write_json_atomic
 from .callbacks import LastBatchResumeGuard, RNGStateCallback
-from .checkpoint import SafeCheckpointIO
-from .errors import DatasetNotFoundError, UnsafeCheckpointError
+from .checkpoint import SafeCheckpointIO, find_checkpoint, load_checkpoint
+from .errors import DatasetNotFoundError, InputError, UnsafeCheckpointError
 from .run_dir import env_world_size, is_rank_zero, resolve_run_dir
 
 __all__ = ["AppCLI", "main"]
@@ -86,6 +92,13 @@ class AppCLI(LightningCLI):
             help="continue the run in this folder from RUN/checkpoints/last.ckpt with its config",
         )
         parser.add_argument(
+            "--test_only",
+            type=str | None,
+            default=None,
+            help="evaluate this run folder (its best.ckpt, else last.ckpt) or .ckpt file with its "
+            "run's config; no training; writes a new run folder",
+        )
+        parser.add_argument(
             "--seeds",
             type=PositiveInt,
             default=1,
@@ -102,6 +115,7 @@ class AppCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
         cfg = self.config
         self.resumed = cfg.resume is not None
+        self.test_only = cfg.test_only
         if self.parent_run_dir is not None:
             self.run_dir = self.parent_run_dir / self.sub if self.sub else self.parent_run_dir
             if is_rank_zero():
@@ -184,18 +198,53 @@ def _device(trainer: pl.Trainer) -> str:
     return f"{dev.type} ({name}) x {trainer.world_size}"
 
 
+def _load_tested_weights(cli: AppCLI) -> tuple[Path, dict[str, Any]]:
+    """``--test_only``: load the checkpoint's weights (weights only, strictly) into the model.
+
+    The weights are loaded here rather than by ``trainer.test(ckpt_path=...)``, which would also
+    restore the callbacks' and data module's states; the model was built from the run's config.
+    Returns the checkpoint path and the entries of the summary that describe it.
+    """
+    ckpt_path, source = find_checkpoint(cli.test_only)
+    ckpt = load_checkpoint(ckpt_path)
+    try:
+        cli.model.load_state_dict(ckpt["state_dict"], strict=True)
+    except (KeyError, RuntimeError) as err:
+        raise InputError(
+            f"--test_only {cli.test_only}: the weights in {ckpt_path} do not fit the model "
+            f"built from the configuration ({str(err).splitlines()[0]})",
+            "a checkpoint of this app with its run's config.yaml, and no --model.* flag "
+            "that changes the architecture",
+        ) from err
+    info = {
+        "evaluated_only": True,
+        "source_run": str(source),
+        "checkpoint_epoch": ckpt.get("epoch"),
+        "checkpoint_step": ckpt.get("global_step"),
+    }
+    return ckpt_path, info
+
+
 def _run_one(cli: AppCLI) -> dict[str, Any] | None:
     trainer, model, dm = cli.trainer, cli.model, cli.datamodule
     started = time.perf_counter()
-    ckpt = None
-    if cli.resumed:
-        ckpt = cli.run_dir / "checkpoints" / "last.ckpt"
-        if not ckpt.is_file():
-            raise FileNotFoundError(f"--resume {cli.run_dir}: no checkpoint at {ckpt}")
-    trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
-    best = cli.best_checkpoint
-    use_best = best is not None and best.best_model_path and Path(best.best_model_path).is_file()
-    trainer.test(model, datamodule=dm, ckpt_path=best.best_model_path if use_best else None)
+    evaluated: dict[str, Any] = {"evaluated_only": False}
+    if cli.test_only is not None:
+        tested, evaluated = _load_tested_weights(cli)
+        trainer.test(model, datamodule=dm)
+    else:
+        ckpt = None
+        if cli.resumed:
+            ckpt = cli.run_dir / "checkpoints" / "last.ckpt"
+            if not ckpt.is_file():
+                raise FileNotFoundError(f"--resume {cli.run_dir}: no checkpoint at {ckpt}")
+        trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
+        best = cli.best_checkpoint
+        use_best = bool(
+            best is not None and best.best_model_path and Path(best.best_model_path).is_file()
+        )
+        trainer.test(model, datamodule=dm, ckpt_path=best.best_model_path if use_best else None)
+        tested = "best" if use_best else "last"
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test_")}
     if not trainer.is_global_zero:
         return None
@@ -217,7 +266,8 @@ def _run_one(cli: AppCLI) -> dict[str, Any] | None:
         device=_device(trainer),
         wall_time_s=round(time.perf_counter() - started, 2),
         wall_time_since_import_s=round(time.perf_counter() - _STARTED, 2),
-        tested_checkpoint="best" if use_best else "last",
+        tested_checkpoint=str(tested),
+        **evaluated,
         figures=[str(Path(f).relative_to(cli.run_dir)) for f in figures],
     )
     write_json_atomic(cli.run_dir / "summary.json", summary)
@@ -261,8 +311,29 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     configs = Path(inspect.getfile(module_cls)).parent / "configs"
-    resume = _flag(argv, "--resume")
-    if resume is not None:
+    resume, test_only = _flag(argv, "--resume"), _flag(argv, "--test_only")
+    if test_only is not None:
+        try:
+            _, source = find_checkpoint(test_only)
+        except FileNotFoundError as err:
+            print(f"error: --test_only {test_only}: {err}", file=sys.stderr)
+            return 2
+        if resume is not None or source is None:
+            why = "with --resume" if resume is not None else "no config.yaml of its run found"
+            print(
+                f"error: --test_only {test_only}: {why}. Expected a run folder of this app "
+                "(RUN/config.yaml and RUN/checkpoints/*.ckpt) or a .ckpt file inside one.",
+                file=sys.stderr,
+            )
+            return 2
+        # the run's config first, later flags win; one evaluation, not one per seed, in a new
+        # folder (not the run's own, should its config name one)
+        saved = source / "config.yaml"
+        argv = ["--config", str(saved), *_without(argv, "--test_only")]
+        argv += ["--test_only", test_only, "--seeds", "1"]
+        if "run_dir" in (yaml.safe_load(saved.read_text()) or {}) and not _flag(argv, "--run_dir"):
+            argv += ["--run_dir", "null"]
+    elif resume is not None:
         saved = Path(resume) / "config.yaml"
         if not saved.is_file():
             print(f"error: --resume {resume}: no run config at {saved}", file=sys.stderr)
@@ -303,7 +374,7 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
                 summaries.append(summary)
     except SystemExit as exit_:  # jsonargparse: --help, --print_config, argument errors
         return int(exit_.code or 0)
-    except (DatasetNotFoundError, UnsafeCheckpointError) as err:
+    except (DatasetNotFoundError, UnsafeCheckpointError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as err:

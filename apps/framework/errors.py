@@ -1,11 +1,11 @@
-"""The framework's two user-facing errors: missing data and unsafe checkpoints."""
+"""The framework's user-facing errors: missing data, unsafe checkpoints, bad predict input."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["DatasetNotFoundError", "UnsafeCheckpointError"]
+__all__ = ["DatasetNotFoundError", "InputError", "UnsafeCheckpointError"]
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -47,3 +47,18 @@ class UnsafeCheckpointError(RuntimeError):
             "was not loaded. Use checkpoints written by this framework, or re-save a trusted one "
             "as a plain state_dict."
         )
+
+
+class InputError(ValueError):
+    """Input given to a command (``predict``, ``--test_only``) that it cannot use.
+
+    The message is one paragraph: what is wrong with the input, then what was expected.
+
+    Args:
+        problem: what is wrong, naming the file or flag and what was found.
+        expected: what the command expects instead.
+    """
+
+    def __init__(self, problem: str, expected: str) -> None:
+        self.problem, self.expected = problem, expected
+        super().__init__(f"{problem.rstrip('.')}. Expected {expected.rstrip('.')}.")
