@@ -106,6 +106,12 @@ class AppCLI(LightningCLI):
         )
         parser.add_argument("--out", type=str, default="runs", help="root of the run folders")
         parser.add_argument(
+            "--run_dir",
+            type=str | None,
+            default=None,
+            help="write this run into exactly DIR (created; refused if it holds a summary.json)",
+        )
+        parser.add_argument(
             "--checkpoint_every_n_steps",
             type=PositiveInt,
             default=50,
@@ -121,7 +127,7 @@ class AppCLI(LightningCLI):
             if is_rank_zero():
                 self.run_dir.mkdir(parents=True, exist_ok=True)
         else:
-            self.run_dir = resolve_run_dir(self.app, cfg.out, cfg.resume, self.sub)
+            self.run_dir = resolve_run_dir(self.app, cfg.out, cfg.resume, self.sub, cfg.run_dir)
         self.datamodule.smoke = bool(cfg.smoke)
         if is_rank_zero() and not self.resumed:
             self.parser.save(

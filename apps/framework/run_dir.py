@@ -24,8 +24,18 @@ def is_rank_zero() -> bool:
     return env_rank() == 0
 
 
-def resolve_run_dir(app: str, out: str, resume: str | None, sub: str | None = None) -> Path:
-    """The run folder: ``resume`` itself, else a fresh ``out/<app>/<timestamp>``.
+def resolve_run_dir(
+    app: str,
+    out: str,
+    resume: str | None,
+    sub: str | None = None,
+    run_dir: str | None = None,
+) -> Path:
+    """The run folder: ``resume``, else exactly ``run_dir``, else a fresh ``out/<app>/<timestamp>``.
+
+    ``run_dir`` (``--run_dir DIR``: a caller such as ``apps.reproduce`` names the folder) is
+    created when missing and refused when it already holds a ``summary.json`` (a finished run is
+    never overwritten; ``--resume DIR`` continues an unfinished one).
 
     Under torchrun every rank must name the same folder before any process group exists, so the
     name is the launch's rendezvous id (``out/<app>/torchrun-<TORCHELASTIC_RUN_ID>``, one per
@@ -33,6 +43,15 @@ def resolve_run_dir(app: str, out: str, resume: str | None, sub: str | None = No
     """
     if resume is not None:
         path = Path(resume)
+    elif run_dir is not None:
+        path = Path(run_dir)
+        if (path / "summary.json").exists():
+            raise ValueError(
+                f"--run_dir {run_dir} already holds a finished run (summary.json); "
+                "choose another folder or --resume it"
+            )
+        if is_rank_zero():
+            path.mkdir(parents=True, exist_ok=True)
     elif env_world_size() > 1:
         run_id = os.environ.get("TORCHELASTIC_RUN_ID", "")
         if not run_id:

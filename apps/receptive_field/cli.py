@@ -3,9 +3,10 @@
 Same command-line habits as the Lightning apps (jsonargparse; ``configs/default.yaml`` as the
 default config, ``--config FILE`` presets, ``--smoke`` merges ``configs/smoke.yaml``,
 ``--print_config``), the same run folder (``<out>/receptive_field/<timestamp>/`` with
-``config.yaml``, ``figures/``, ``summary.json``). The work is split in parts (grid, curves,
-multires, checkpoint); each part writes ``parts/<part>.json`` when done, and ``--resume RUN_DIR``
-reruns the saved config in that folder, skipping the parts already written.
+``config.yaml``, ``figures/``, ``summary.json``; ``--run_dir DIR`` names the folder exactly).
+The work is split in parts (grid, curves, multires, checkpoint); each part writes
+``parts/<part>.json`` when done, and ``--resume RUN_DIR`` reruns the saved config in that folder,
+skipping the parts already written.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--smoke", action="store_true", help="toy sizes (merges configs/smoke.yaml)")
     p.add_argument("--resume", type=str | None, default=None, help="finish the run in RUN_DIR")
     p.add_argument("--out", type=str, default="runs", help="root of the run folders")
+    p.add_argument(
+        "--run_dir",
+        type=str | None,
+        default=None,
+        help="write this run into exactly DIR (created; refused if it holds a summary.json)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs/inits")
     p.add_argument(
         "--checkpoint",
@@ -208,7 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"error: invalid argument: {err}", file=sys.stderr)
         return 2
-    run_dir = Path(resume) if resume is not None else make_run_dir(APP, cfg.out)
+    if resume is not None:
+        run_dir = Path(resume)
+    elif cfg.run_dir is not None:
+        run_dir = Path(cfg.run_dir)
+        if (run_dir / "summary.json").exists():
+            print(
+                f"error: --run_dir {run_dir} already holds a finished run (summary.json); "
+                "choose another folder or --resume it",
+                file=sys.stderr,
+            )
+            return 2
+        run_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        run_dir = make_run_dir(APP, cfg.out)
     if resume is None:
         parser.save(cfg, run_dir / "config.yaml", overwrite=True, multifile=False)
     try:
