@@ -1,0 +1,59 @@
+"""``RUN/figures/<metric>.png``: each metric against the columns, one line per row.
+
+Points are the mean over finite seeds with error bars of one standard deviation; the paper's
+printed numbers are hollow markers in the row's colour.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from .._run import atomic_path
+from .claims import Claim
+from .verdict import CellStats
+
+__all__ = ["plot_metrics"]
+
+
+def plot_metrics(
+    claim: Claim, values: dict[tuple[str, str], dict[str, list[float | None]]], folder: Path
+) -> list[Path]:
+    """One figure per metric of ``claim`` from per-seed ``values``; returns the files."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = list(claim.columns)
+    x = list(range(len(columns)))
+    written = []
+    for key, metric in claim.metrics.items():
+        fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(columns), 3.6))
+        for i, (r, row) in enumerate(claim.rows.items()):
+            color = f"C{i % 10}"
+            stats = [CellStats.of(values.get((r, c), {}).get(key, [])) for c in columns]
+            means = [s.mean for s in stats]
+            stds = [0.0 if s.n < 2 else s.std for s in stats]
+            ax.errorbar(x, means, yerr=stds, color=color, marker="o", capsize=3, label=row.label)
+            paper = [claim.paper_values.get(r, {}).get(c, {}).get(key) for c in columns]
+            px = [xi for xi, p in zip(x, paper, strict=True) if p is not None]
+            if px:
+                py = [p for p in paper if p is not None]
+                ax.scatter(px, py, s=60, facecolors="none", edgecolors=color, marker="D",
+                           label=f"{row.label} (paper)")  # fmt: skip
+        ax.set_xticks(x, [claim.columns[c].label for c in columns])
+        ax.set_xlim(-0.5, len(columns) - 0.5)
+        better = "higher" if metric.higher_is_better else "lower"
+        ax.set_ylabel(f"{metric.label} ({better} is better)")
+        ax.set_title(f"{claim.name}: {metric.label}", fontsize=10)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

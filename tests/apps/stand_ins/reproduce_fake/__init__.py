@@ -1,0 +1,1 @@
+"""A stand-in app for tests/apps/test_reproduce*.py (stdlib only: starts in milliseconds)."""
