@@ -31,6 +31,10 @@ optional, with its default)::
             - {metric: test_psnr, side: greater, margin?: 0,
                terms: [{row: arma, column: x1, coef: 1}, {row: conv3, column: x1, coef: -1}]}
 
+A comparison is the contrast ``sum coef * mean(metric at row/column)``; ``side`` is ``greater``
+(the contrast exceeds ``margin``), ``less`` (it stays below ``margin``) or ``within`` (it lies in
+``[-margin, margin]``, ``margin > 0``); see :mod:`apps.reproduce.verdict`.
+
 ``minutes`` is the measured wall time of the whole grid at that scale on the 2-core CPU machine;
 ``gpu_hours`` the estimated GPU-hours of the whole grid at the scale's seed count. A cell's
 command is built by :func:`apps.reproduce.grid.cell_command`. Every check raises ``ValueError``
@@ -269,7 +273,7 @@ def _verdict(c: _Checker, value: Any, claim: dict[str, Any]) -> tuple[SubClaim, 
             kj = f"{k}.comparisons[{j}]"
             comp = c.mapping(comp, kj, {"metric", "side", "terms"}, {"margin"})
             side = c.choice(comp["side"], f"{kj}.side", SIDES)
-            margin = c.number(comp.get("margin", 0), f"{kj}.margin", 0)
+            margin = c.number(comp.get("margin", 0), f"{kj}.margin")
             if side == "within" and margin <= 0:
                 raise c.fail(f"{kj}.margin", f"should be > 0 for side 'within', got {margin!r}")
             terms = comp["terms"]

@@ -5,13 +5,15 @@
     python -m apps.reproduce                                  # the claims and their costs
     python -m apps.reproduce CLAIM [--scale smoke|cpu|paper] [--seeds N] [--jobs J]
                                    [--executor local|slurm] [--out DIR] [--print_commands]
+                                   [-- ARGS...]               # ARGS go to every cell
     python -m apps.reproduce --collect RUN                    # aggregate what has finished
 
 ``CLAIM`` is a name under ``apps/reproduce/claims/`` or the path of a claim file. The default
 ``--out`` is ``runs/reproduce/<claim>-<scale>``, a fixed folder: the same command again resumes
-(finished cells are skipped, half-finished ones continue). ``RUN/grid.json`` records which claim,
-version and scale a folder holds; another one is refused. Exit status: 0 when every cell
-finished, 1 when some failed (the rest is still aggregated), 2 for a bad claim or argument.
+(finished cells are skipped, half-finished ones continue). ``RUN/grid.json`` records which
+claim, version, scale and ``-- ARGS`` a folder holds; another one is refused. Exit status: 0 when
+every cell finished, 1 when some failed (the rest is still aggregated), 2 for a bad claim or
+argument.
 """
 
 from __future__ import annotations
@@ -85,14 +87,14 @@ def list_claims() -> int:
             status = 2
             continue
         cells = len(claim.rows) * len(claim.columns)
-        print(f"{claim.name} (v{claim.version}, apps.{claim.app}, {cells} cells per seed)")
+        print(f"{claim.name} (v{claim.version}, {claim.module}, {cells} cells per seed)")
         print(f"  {claim.paper}, {claim.table}")
         print(f"  {claim.claim}")
         print(f"  cost: {_cost(claim)}\n")
     return status
 
 
-def _print_commands(claim: Claim, scale_name: str, seeds: int, out: Path) -> None:
+def _print_commands(claim: Claim, scale_name: str, seeds: int, out: Path, extra: list[str]) -> None:
     scale = claim.scale(scale_name)
     grid = cells(claim, seeds, out)
     if scale.gpu_hours is None:
@@ -103,11 +105,11 @@ def _print_commands(claim: Claim, scale_name: str, seeds: int, out: Path) -> Non
     print(f"# {claim.name} scale {scale_name}: {len(grid)} cells; {gpu}")
     print(f"# run from {Path(__file__).resolve().parents[2]}")
     for cell in grid:
-        print(shlex.join(cell_command(claim, scale, cell)))
+        print(shlex.join(cell_command(claim, scale, cell, extra)))
 
 
-def _grid_file(run: Path, claim: Claim, scale: str, seeds: int) -> None:
-    """Refuse a folder that holds another claim/version/scale; record this one."""
+def _grid_file(run: Path, claim: Claim, scale: str, seeds: int, extra: list[str]) -> None:
+    """Refuse a folder that holds another claim/version/scale/extra args; record this one."""
     path = run / "grid.json"
     if path.is_file():
         g = json.loads(path.read_text())
@@ -117,12 +119,18 @@ def _grid_file(run: Path, claim: Claim, scale: str, seeds: int) -> None:
                 f"{run} holds the grid of claim {held[0]} version {held[1]} scale {held[2]}, "
                 f"not {claim.name} version {claim.version} scale {scale}; choose another --out"
             )
+        if g.get("extra_args", []) != extra:
+            raise ValueError(
+                f"the cells in {run} ran with extra arguments {g.get('extra_args', [])}, "
+                f"not {extra}; pass the same after -- or choose another --out"
+            )
         seeds = max(seeds, int(g.get("seeds", 0)))
     run.mkdir(parents=True, exist_ok=True)
     write_json_atomic(
         path,
         {"claim": claim.name, "version": claim.version, "scale": scale, "seeds": seeds,
-         "app": claim.app, "claim_file": str(claim.path) if claim.path else None},
+         "app": claim.app, "claim_file": str(claim.path) if claim.path else None,
+         "extra_args": extra},
     )  # fmt: skip
 
 
@@ -172,9 +180,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds and --jobs should be >= 1, got {seeds} and {args.jobs}")
     out = Path(args.out or f"runs/reproduce/{claim.name}-{args.scale}").resolve()
     if args.print_commands:
-        _print_commands(claim, args.scale, seeds, out)
+        _print_commands(claim, args.scale, seeds, out, args.extra)
         return 0
-    _grid_file(out, claim, args.scale, seeds)
+    _grid_file(out, claim, args.scale, seeds, args.extra)
     submitted = out / "submitted.json"
     if submitted.is_file():
         raise ValueError(
@@ -211,7 +219,7 @@ def _run_grid(args: argparse.Namespace, claim: Claim, seeds: int, out: Path) -> 
         how = f"slurm array, {args.jobs} at once"
     jobs = []
     for cell in grid:
-        command = plan(claim, scale, cell)
+        command = plan(claim, scale, cell, args.extra)
         if command is None:
             continue
         logs = out / "logs" / cell.row / cell.column
@@ -263,8 +271,13 @@ def _run_grid(args: argparse.Namespace, claim: Claim, seeds: int, out: Path) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:  # everything after it goes to every cell
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1 :]
+    args = build_parser().parse_args(argv)
+    args.extra = extra
     try:
         if args.executor == "local":
             given = [f"--{k}" for k in (*SLURM_FLAGS, "detach") if getattr(args, k)]

@@ -3,10 +3,12 @@
 A cell is one (row, column, seed) and lives in ``RUN/<row>/<column>/seed_<k>/``, the app's own
 run folder (``--run_dir``). Its command, later arguments winning::
 
-    python -m <module> *scale.args *scale.row_args[row] *row.args *column.args
+    python -m <module> *scale.args *scale.row_args[row] *row.args *column.args *extra
                        <seed_flag> k --run_dir RUN/<row>/<column>/seed_<k>
 
-so any cell can be re-run on its own from the printed line. State on re-run:
+(``extra``: what the user put after ``--``, e.g. ``--data.root DIR``),
+
+so any cell can be re-run on its own from the printed line (``--print_commands``). State on re-run:
 
 - ``done``: ``summary.json`` exists; skipped.
 - ``resumable``: ``config.yaml`` and either ``checkpoints/last.ckpt`` (Lightning apps) or a
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -54,7 +57,7 @@ def cells(claim: Claim, seeds: int, out: Path) -> list[Cell]:
     ]
 
 
-def cell_command(claim: Claim, scale: Scale, cell: Cell) -> list[str]:
+def cell_command(claim: Claim, scale: Scale, cell: Cell, extra: Sequence[str] = ()) -> list[str]:
     """The cell's fresh command (see the module docstring for the order)."""
     return [
         sys.executable,
@@ -64,6 +67,7 @@ def cell_command(claim: Claim, scale: Scale, cell: Cell) -> list[str]:
         *scale.row_args.get(cell.row, ()),
         *claim.rows[cell.row].args,
         *claim.columns[cell.column].args,
+        *extra,
         claim.seed_flag,
         str(cell.seed),
         "--run_dir",
@@ -87,7 +91,9 @@ def cell_state(run_dir: Path) -> State:
     return FRESH
 
 
-def plan(claim: Claim, scale: Scale, cell: Cell, wipe: bool = True) -> list[str] | None:
+def plan(
+    claim: Claim, scale: Scale, cell: Cell, extra: Sequence[str] = (), wipe: bool = True
+) -> list[str] | None:
     """The command that finishes ``cell`` (None when done); a fresh cell's folder is wiped."""
     state = cell_state(cell.run_dir)
     if state == DONE:
@@ -96,4 +102,4 @@ def plan(claim: Claim, scale: Scale, cell: Cell, wipe: bool = True) -> list[str]
         return resume_command(claim, cell)
     if wipe and cell.run_dir.exists():
         shutil.rmtree(cell.run_dir)
-    return cell_command(claim, scale, cell)
+    return cell_command(claim, scale, cell, extra)

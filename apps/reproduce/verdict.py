@@ -4,13 +4,15 @@ A comparison is ``sum_i c_i * mean_i`` over cells ``i`` (a plain difference ``a 
 ``[+1 a, -1 b]``; "the gap grows with speed" is ``(a@3x - b@3x) - (a@1x - b@1x)``), with standard
 error ``sqrt(sum_i c_i^2 s_i^2 / n_i)``, Welch–Satterthwaite degrees of freedom
 ``(sum_i v_i)^2 / sum_i v_i^2 / (n_i - 1)`` where ``v_i = c_i^2 s_i^2 / n_i``, and a two-sided
-95% t interval. Judged against ``margin`` ``m`` (>= 0):
+95% t interval ``[lo, hi]``. Judged against ``margin`` ``m``, the bound on the claimed side (any
+number for ``greater``/``less``, e.g. ``greater`` with ``m = -0.01`` is "not worse by more than
+0.01"; ``m > 0`` for ``within``):
 
 ======== ================================ ==================================
 side     holds                            reversed
 ======== ================================ ==================================
 greater  lo > m                           hi < m
-less     hi < -m                          lo > -m
+less     hi < m                           lo > m
 within   -m < lo and hi < m               lo > m or hi < -m
 ======== ================================ ==================================
 
@@ -108,7 +110,7 @@ def judge(side: str, margin: float, lo: float, hi: float) -> str:
     if side == "greater":
         return HOLDS if lo > margin else REVERSED if hi < margin else NOT_SHOWN
     if side == "less":
-        return HOLDS if hi < -margin else REVERSED if lo > -margin else NOT_SHOWN
+        return HOLDS if hi < margin else REVERSED if lo > margin else NOT_SHOWN
     if side == "within":
         if -margin < lo and hi < margin:
             return HOLDS

@@ -224,13 +224,14 @@ def test_folder_of_another_grid_is_refused(finished, tmp_path, capsys):
 
 def test_list_and_print_commands(tmp_path, capsys, monkeypatch):
     claim = write_claim(tmp_path, fake_claim())
-    assert main([str(claim), "--scale", "paper", "--print_commands", "--seeds", "4"]) == 0
+    args = [str(claim), "--scale", "paper", "--print_commands", "--seeds", "4"]
+    assert main([*args, "--", "--data.root", "/data"]) == 0  # after --: to every cell
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "# fake-grid scale paper: 8 cells; estimated GPU-hours: 24 in all, 3 per cell"
     cmd = out[2].split()
     assert cmd[1:] == [
         "-m", "reproduce_fake.app", "--sleep", "9", "--config", "paper_arma.yaml", "--mean", "10",
-        "--spread", "1", "--seed_everything", "0", "--run_dir",
+        "--spread", "1", "--data.root", "/data", "--seed_everything", "0", "--run_dir",
         str(Path("runs/reproduce/fake-grid-paper/arma/x1/seed_0").resolve()),
     ]  # fmt: skip
     assert len(out) == 2 + 8
@@ -240,7 +241,7 @@ def test_list_and_print_commands(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "available_claims", lambda: [claim])
     assert main([]) == 0
     listing = capsys.readouterr().out
-    assert "fake-grid (v1, apps.reproduce_fake.app, 2 cells per seed)" in listing
+    assert "fake-grid (v1, reproduce_fake.app, 2 cells per seed)" in listing
     assert "smoke (3 seeds): 0.2 min measured; paper (2 seeds): 12 GPU-h estimated" in listing
 
 
@@ -324,7 +325,7 @@ _TERM = ("verdict", "claims", 0, "comparisons", 0)
         ((*_TERM, "metric", "psnr"), r"comparisons\[0\].metric' should be one of score"),
         ((*_TERM, "terms", 1, "row", "lstm"), r"terms\[1\].row' should be one of arma, conv"),
         ((*_TERM, "terms", 0, "coef", 0), r"terms\[0\].coef' should be non-zero"),
-        ((*_TERM, "margin", -1), r"comparisons\[0\].margin' should be a finite number >= 0"),
+        ((*_TERM, "margin", "1"), r"comparisons\[0\].margin' should be a finite number, got"),
         (("paper_values", "arma", "x9", {}), r"key 'paper_values.arma.x9' should be one of x1"),
         (("paper_values", "arma", "x1", "psnr", 1.0), r"'paper_values.arma.x1.psnr' should be"),
         (("seed_flag", "seed"), r"key 'seed_flag' should be a flag such as --seed"),

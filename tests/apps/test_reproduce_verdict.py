@@ -77,9 +77,13 @@ def test_zero_variance_gives_a_point_interval():
         ("greater", 0, -2, -0.1, REVERSED),
         ("greater", 1, 0.5, 2, NOT_SHOWN),
         ("greater", 1, 0.1, 0.9, REVERSED),
+        ("greater", -1, -0.5, 2, HOLDS),  # non-inferiority: not worse by more than 1
         ("less", 0, -2, -0.1, HOLDS),
         ("less", 0, -2, 0.1, NOT_SHOWN),
         ("less", 0, 0.1, 2, REVERSED),
+        ("less", 1e-6, 1e-9, 1e-7, HOLDS),  # "the error is below 1e-6"
+        ("less", 1e-6, 1e-9, 2e-6, NOT_SHOWN),
+        ("less", 1e-6, 2e-6, 3e-6, REVERSED),
         ("within", 1, -0.5, 0.9, HOLDS),
         ("within", 1, -0.5, 1.1, NOT_SHOWN),
         ("within", 1, 1.1, 3, REVERSED),
