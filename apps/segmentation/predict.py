@@ -30,7 +30,7 @@ from .module import SegmentationModule
 #: The default ``--checkpoint``: the model shipped with the repository (when it is).
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 
-__all__ = ["PRETRAINED", "IMAGE_SUFFIXES", "main", "read_images"]
+__all__ = ["IMAGE_SUFFIXES", "PRETRAINED", "main", "read_images"]
 
 #: Image files read from a folder given as ``--input``.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")

@@ -35,7 +35,7 @@ from .module import VideoPredictionModule
 #: The default ``--checkpoint``: the model shipped with the repository (when it is).
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 
-__all__ = ["PRETRAINED", "IMAGE_SUFFIXES", "main", "read_clip", "to_model_frames"]
+__all__ = ["IMAGE_SUFFIXES", "PRETRAINED", "main", "read_clip", "to_model_frames"]
 
 #: Frame image files read from a folder given as ``--input``.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
