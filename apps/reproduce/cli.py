@@ -23,6 +23,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from .._run import write_json_atomic
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m apps.reproduce",
         description="Run a paper claim's grid of app runs and judge it (docs/reproductions.md).",
+        epilog="Arguments after -- go to every cell's command (e.g. -- --data.root DIR).",
     )
     p.add_argument("claim", nargs="?", help="claim name (apps/reproduce/claims/) or YAML path")
     p.add_argument("--scale", choices=SCALES, default="smoke", help="grid scale (default smoke)")
@@ -240,7 +242,7 @@ def _run_grid(args: argparse.Namespace, claim: Claim, seeds: int, out: Path) -> 
         f"{how}\nrun folder: {out}",
         flush=True,
     )
-    failed = 0
+    failed, started = 0, time.perf_counter()
     if jobs:
         folder = out / ".submitit"
         if args.executor == "local":
@@ -264,6 +266,8 @@ def _run_grid(args: argparse.Namespace, claim: Claim, seeds: int, out: Path) -> 
     print(write_outputs(claim, args.scale, out, figures=not args.no_figures))
     verdict = json.loads((out / "verdict.json").read_text())["verdict"]
     print(f"verdict: {verdict}  ({out / 'verdict.json'}, table.md, results.csv, figures/)")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"wall time: {minutes:.1f} min for {len(jobs)} of {len(grid)} cells ({how})")
     if failed:
         print(f"{failed} cell(s) failed; their logs are under {out / 'logs'}", file=sys.stderr)
     return 1 if failed else 0
