@@ -53,6 +53,13 @@ class VideoPredictionModule(AppModule):
         future: frames to predict (10).
         lr: Adam learning rate.
         l1_weight: weight of the L1 term of the loss ``l1_weight · L1 + L2`` (the papers: 1).
+        l1_start: fraction of the training steps trained on L2 alone before the L1 term is
+            switched on (0 = from the start, the papers). Early on the model cannot yet place the
+            sparse digits, and the L1 optimum of an uncertain pixel is black; later, L1 drives
+            the background to exact zeros, which L2 barely does.
+        lr_schedule: ``"plateau"`` (decay by ``lr_factor`` after ``lr_patience`` epochs without
+            a lower validation loss, the papers) or ``"onecycle"`` (warm up to ``lr`` over the
+            first 10% of the steps, then cosine-anneal towards zero; for short budgets).
         teacher_forcing_start: fraction of the training steps with full teacher forcing.
         teacher_forcing_end: fraction of the training steps at which teacher forcing reaches 0.
         lr_factor: learning-rate multiplier on a validation-loss plateau.
@@ -81,6 +88,8 @@ class VideoPredictionModule(AppModule):
         future: PositiveInt = 10,
         lr: PositiveFloat = 1e-3,
         l1_weight: NonNegativeFloat = 1.0,
+        l1_start: float = 0.0,
+        lr_schedule: Literal["plateau", "onecycle"] = "plateau",
         teacher_forcing_start: float = 0.05,
         teacher_forcing_end: float = 0.675,
         lr_factor: PositiveFloat = 0.5,
@@ -95,6 +104,8 @@ class VideoPredictionModule(AppModule):
                 "teacher_forcing_start and teacher_forcing_end should satisfy 0 <= start <= end "
                 f"<= 1, got {teacher_forcing_start} and {teacher_forcing_end}"
             )
+        if not 0.0 <= l1_start <= 1.0:
+            raise ValueError(f"l1_start should be in [0, 1], got {l1_start}")
         if not lr_factor < 1.0:
             raise ValueError(f"lr_factor should be in (0, 1), got {lr_factor}")
         explicit = {
@@ -113,10 +124,13 @@ class VideoPredictionModule(AppModule):
         self._per_frame: dict[str, dict[str, list[float]]] = {}
 
     # ------------------------------------------------------------------ training
+    def progress(self) -> float:
+        """Fraction of the planned training steps done (0 before the first step)."""
+        return self.global_step / max(1, int(self.trainer.estimated_stepping_batches))
+
     def teacher_forcing(self) -> float:
         """Teacher-forcing probability at the current step (the scheduled-sampling schedule)."""
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        progress = self.global_step / total
+        progress = self.progress()
         start, end = self.hparams.teacher_forcing_start, self.hparams.teacher_forcing_end
         if progress < start:
             return 1.0
@@ -124,10 +138,11 @@ class VideoPredictionModule(AppModule):
             return 0.0
         return 1.0 - (progress - start) / (end - start)
 
-    def loss(self, preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """``l1_weight`` · L1 + L2 (per-pixel means; the papers: L1 + L2)."""
+    def loss(self, preds: torch.Tensor, targets: torch.Tensor, use_l1: bool = True) -> torch.Tensor:
+        """``l1_weight`` · L1 + L2 (per-pixel means; the papers: L1 + L2); L2 alone when
+        ``use_l1`` is false (training before ``l1_start``)."""
         l2 = F.mse_loss(preds, targets)
-        if self.hparams.l1_weight == 0:
+        if self.hparams.l1_weight == 0 or not use_l1:
             return l2
         return self.hparams.l1_weight * F.l1_loss(preds, targets) + l2
 
@@ -139,7 +154,7 @@ class VideoPredictionModule(AppModule):
         inputs, targets = batch
         tf = self.teacher_forcing()
         preds = self.model(inputs, self.hparams.future, targets=targets, teacher_forcing=tf)
-        loss = self.loss(preds, targets)
+        loss = self.loss(preds, targets, use_l1=self.progress() >= self.hparams.l1_start)
         self.log("train_loss", loss, prog_bar=True)
         self.log("teacher_forcing", tf)
         self.log("lr", self.optimizers().param_groups[0]["lr"])
@@ -167,6 +182,12 @@ class VideoPredictionModule(AppModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+        if self.hparams.lr_schedule == "onecycle":
+            total = max(1, int(self.trainer.estimated_stepping_batches))
+            cycle = torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=self.hparams.lr, total_steps=total, pct_start=0.1
+            )
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": cycle, "interval": "step"}}
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode="min", factor=self.hparams.lr_factor, patience=self.hparams.lr_patience
         )

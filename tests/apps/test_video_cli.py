@@ -44,6 +44,8 @@ def test_smoke_print_config_merges_smoke_yaml(capsys):
         (["--model.teacher_forcing_start", "0.9", "--model.teacher_forcing_end", "0.1"],
          "teacher_forcing_start"),
         (["--model.kernel_size", "4"], "kernel_size"),
+        (["--model.l1_start", "1.5"], "l1_start"),
+        (["--model.lr_schedule", "cosine"], "lr_schedule"),
     ],
 )  # fmt: skip
 def test_invalid_flag_values_are_rejected_before_training(argv, message, tmp_path, capsys):
