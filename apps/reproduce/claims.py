@@ -18,8 +18,8 @@ optional, with its default)::
     columns:                         # settings; a claim with one setting has one column
       x1: {label: "1x speed", args?: []}
     scales:                          # any of smoke, cpu, paper
-      smoke: {seeds: 2, args: ["--smoke"], row_args?: {conv3: [...]}, minutes?: 1.0,
-              gpu_hours?: 0.01}
+      smoke: {seeds: 2, args: ["--smoke"], row_args?: {conv3: [...]},
+              column_args?: {x1: [...]}, minutes?: 1.0, gpu_hours?: 0.01}
     paper_values?:                   # the paper's printed numbers: row -> column -> metric
       conv3: {x1: {test_psnr: 18.24}}
     verdict:
@@ -97,6 +97,7 @@ class Scale:
     seeds: int
     args: tuple[str, ...] = ()
     row_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    column_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
     minutes: float | None = None  # measured wall minutes of the whole grid (CPU machine)
     gpu_hours: float | None = None  # estimated GPU-hours of the whole grid
 
@@ -224,24 +225,32 @@ def _axes(c: _Checker, value: Any, key: str) -> dict[str, Axis]:
     return out
 
 
-def _scales(c: _Checker, value: Any, rows: dict[str, Axis]) -> dict[str, Scale]:
+def _scales(
+    c: _Checker, value: Any, rows: dict[str, Axis], columns: dict[str, Axis]
+) -> dict[str, Scale]:
     if not isinstance(value, dict) or not value:
         raise c.fail("scales", f"should be a non-empty mapping, got {value!r}")
     out = {}
     for name, spec in value.items():
         k = f"scales.{name}"
         c.choice(name, k, SCALES)
-        spec = c.mapping(spec, k, {"seeds"}, {"args", "row_args", "minutes", "gpu_hours"})
-        row_args = spec.get("row_args") or {}
-        if not isinstance(row_args, dict):
-            raise c.fail(f"{k}.row_args", f"should be a mapping row -> args, got {row_args!r}")
-        for r in row_args:
-            c.choice(r, f"{k}.row_args.{r}", tuple(rows))
+        spec = c.mapping(
+            spec, k, {"seeds"}, {"args", "row_args", "column_args", "minutes", "gpu_hours"}
+        )
+        per_axis = {}
+        for key, axis, what in (("row_args", rows, "row"), ("column_args", columns, "column")):
+            given = spec.get(key) or {}
+            if not isinstance(given, dict):
+                raise c.fail(f"{k}.{key}", f"should be a mapping {what} -> args, got {given!r}")
+            for name_ in given:
+                c.choice(name_, f"{k}.{key}.{name_}", tuple(axis))
+            per_axis[key] = {str(n): c.args(a, f"{k}.{key}.{n}") for n, a in given.items()}
         out[name] = Scale(
             name=name,
             seeds=c.int_(spec["seeds"], f"{k}.seeds", 1),
             args=c.args(spec.get("args", []), f"{k}.args"),
-            row_args={str(r): c.args(a, f"{k}.row_args.{r}") for r, a in row_args.items()},
+            row_args=per_axis["row_args"],
+            column_args=per_axis["column_args"],
             minutes=None
             if spec.get("minutes") is None
             else c.number(spec["minutes"], f"{k}.minutes", 0),
@@ -370,7 +379,7 @@ def claim_from_dict(data: Any, source: str = "<claim>", stem: str | None = None)
         metrics=metrics,
         rows=rows,
         columns=columns,
-        scales=_scales(c, d["scales"], rows),
+        scales=_scales(c, d["scales"], rows, columns),
         verdict=_verdict(c, d["verdict"], names),
         seed_flag=seed_flag,
         paper_values=_paper_values(c, d.get("paper_values"), names),

@@ -3,8 +3,9 @@
 A cell is one (row, column, seed) and lives in ``RUN/<row>/<column>/seed_<k>/``, the app's own
 run folder (``--run_dir``). Its command, later arguments winning::
 
-    python -m <module> *scale.args *scale.row_args[row] *row.args *column.args *extra
-                       <seed_flag> k --run_dir RUN/<row>/<column>/seed_<k>
+    python -m <module> *scale.args *scale.row_args[row] *row.args *column.args
+                       *scale.column_args[column] *extra <seed_flag> k
+                       --run_dir RUN/<row>/<column>/seed_<k>
 
 (``extra``: what the user put after ``--``, e.g. ``--data.root DIR``),
 
@@ -67,6 +68,7 @@ def cell_command(claim: Claim, scale: Scale, cell: Cell, extra: Sequence[str] = 
         *scale.row_args.get(cell.row, ()),
         *claim.rows[cell.row].args,
         *claim.columns[cell.column].args,
+        *scale.column_args.get(cell.column, ()),
         *extra,
         claim.seed_flag,
         str(cell.seed),

@@ -52,6 +52,7 @@ def fake_claim(**changes) -> dict:
                 "args": ["--sleep", "9"],
                 "gpu_hours": 12,
                 "row_args": {"arma": ["--config", "paper_arma.yaml"]},
+                "column_args": {"x1": ["--spread", "2"]},
             },
         },
         "paper_values": {"arma": {"x1": {"score": 9.5}}},
@@ -231,7 +232,8 @@ def test_list_and_print_commands(tmp_path, capsys, monkeypatch):
     cmd = out[2].split()
     assert cmd[1:] == [
         "-m", "reproduce_fake.app", "--sleep", "9", "--config", "paper_arma.yaml", "--mean", "10",
-        "--spread", "1", "--data.root", "/data", "--seed_everything", "0", "--run_dir",
+        "--spread", "1", "--spread", "2", "--data.root", "/data", "--seed_everything", "0",
+        "--run_dir",
         str(Path("runs/reproduce/fake-grid-paper/arma/x1/seed_0").resolve()),
     ]  # fmt: skip
     assert len(out) == 2 + 8
@@ -316,6 +318,7 @@ _TERM = ("verdict", "claims", 0, "comparisons", 0)
         (("scales", "huge", {"seeds": 1}), r"key 'scales.huge' should be one of smoke, cpu"),
         (("scales", "smoke", "args", "--smoke"), r"key 'scales.smoke.args' should be a list"),
         (("scales", "paper", "row_args", "lstm", []), r"'scales.paper.row_args.lstm' should be"),
+        (("scales", "paper", "column_args", "x9", []), r"'scales.paper.column_args.x9' should be"),
         (("metrics", "score", "higher_is_better", "yes"), r"'metrics.score.higher_is_better'"),
         (
             (*_TERM, "side", "more"),
