@@ -7,6 +7,9 @@ dots, the longest matching key wins, with backtracking) and lists (``records.0.r
 A value that is not a number (or is absent) is *missing*; ``"nan"``/``"inf"`` strings (how the
 apps write non-finite floats) and non-finite numbers are *non-finite*: both are counted and
 excluded by the verdict (see :mod:`apps.reproduce.verdict`).
+
+A recorded ``results.csv`` (the ones committed under ``docs/reproductions/``) is read back by
+:func:`read_results`, so a grid can be re-aggregated without its run folders.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "format_table",
     "lookup",
     "metric_value",
+    "read_results",
     "summarize",
     "values_by_cell",
     "write_outputs",
@@ -107,10 +111,47 @@ def collect(claim: Claim, scale: str, run: Path) -> list[dict[str, Any]]:
                         "wall_time_s": summary.get("wall_time_s"),
                         "device": summary.get("device", "not recorded by the app"),
                         "commit": job.get("commit", "unknown"),
-                        "run_dir": str(d),
+                        "run_dir": _relative(d),
                     }
                 )
     return records
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the working directory (the repository root) when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_results(path: str | Path, claim: Claim) -> tuple[str, list[dict[str, Any]]]:
+    """The scale and records of a recorded ``results.csv`` of ``claim`` (checked: its claim,
+    version and one scale; every metric column present)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path}: no finished cell in it")
+    missing = [m for m in claim.metrics if m not in rows[0]]
+    if missing:
+        raise ValueError(f"{path}: no column for the claim's metrics {missing}")
+    found = {(r["claim"], r["version"], r["scale"]) for r in rows}
+    if len(found) != 1:
+        raise ValueError(f"{path}: rows of several grids {sorted(found)}")
+    name, version, scale = found.pop()
+    if (name, int(version)) != (claim.name, claim.version):
+        raise ValueError(
+            f"{path}: recorded for claim {name} version {version}, the claim file is "
+            f"{claim.name} version {claim.version}"
+        )
+    records = []
+    for r in rows:
+        rec: dict[str, Any] = dict(r)
+        rec["seed"] = int(r["seed"])
+        for key in (*claim.metrics, "wall_time_s"):
+            rec[key] = None if r[key] == "" else float(r[key])
+        records.append(rec)
+    return scale, records
 
 
 def values_by_cell(claim: Claim, records: Sequence[dict[str, Any]]) -> dict:
@@ -206,11 +247,21 @@ def summarize(claim: Claim, scale: str, run: Path) -> tuple[list[dict[str, Any]]
     return records, evaluate(claim, values_by_cell(claim, records))
 
 
-def write_outputs(claim: Claim, scale: str, run: Path, figures: bool = True) -> str:
+def write_outputs(
+    claim: Claim,
+    scale: str,
+    run: Path,
+    figures: bool = True,
+    records: Sequence[dict[str, Any]] | None = None,
+) -> str:
     """Write ``results.csv``, ``verdict.json``, ``table.md`` (and ``figures/``) into ``run``;
-    return the table's text."""
+    return the table's text. ``records``: aggregate these (a recorded ``results.csv``) instead
+    of the finished cells under ``run``."""
     run = Path(run)
-    records, verdict = summarize(claim, scale, run)
+    if records is None:
+        records, verdict = summarize(claim, scale, run)
+    else:
+        verdict = evaluate(claim, values_by_cell(claim, records))
     nonfinite = {
         m: sum(1 for rec in records if rec[m] is not None and not math.isfinite(rec[m]))
         for m in claim.metrics

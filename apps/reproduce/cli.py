@@ -7,6 +7,7 @@
                                    [--executor local|slurm] [--out DIR] [--print_commands]
                                    [-- ARGS...]               # ARGS go to every cell
     python -m apps.reproduce --collect RUN                    # aggregate what has finished
+    python -m apps.reproduce --collect DIR/results.csv        # re-aggregate a recorded grid
 
 ``CLAIM`` is a name under ``apps/reproduce/claims/`` or the path of a claim file. The default
 ``--out`` is ``runs/reproduce/<claim>-<scale>``, a fixed folder: the same command again resumes
@@ -19,6 +20,7 @@ argument.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shlex
@@ -48,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
     p.add_argument("--out", help="run folder (default runs/reproduce/<claim>-<scale>)")
     p.add_argument("--print_commands", action="store_true", help="print each cell's command")
-    p.add_argument("--collect", metavar="RUN", help="aggregate the finished cells of RUN")
+    p.add_argument(
+        "--collect",
+        metavar="RUN",
+        help="aggregate the finished cells of RUN, or re-aggregate a recorded RUN/results.csv",
+    )
     p.add_argument("--time_min", type=int, default=1440, help="time limit of one cell (minutes)")
     p.add_argument("--no_figures", action="store_true", help="skip RUN/figures/")
     slurm = p.add_argument_group("slurm (with --executor slurm)")
@@ -156,8 +162,18 @@ def _lock(run: Path) -> None:
 
 
 def _collect(run: Path, figures: bool) -> int:
-    from .aggregate import write_outputs
+    from .aggregate import read_results, write_outputs
 
+    if run.is_file():  # a recorded results.csv: re-aggregate next to it
+        with open(run, newline="") as f:
+            name = next(csv.DictReader(f), {}).get("claim")
+        if not name:
+            raise ValueError(f"--collect {run}: not a results.csv of apps.reproduce")
+        claim = resolve_claim(name)
+        scale, records = read_results(run, claim)
+        print(write_outputs(claim, scale, run.parent, figures=figures, records=records))
+        print(f"run folder: {run.parent}")
+        return 0
     path = run / "grid.json"
     if not path.is_file():
         raise ValueError(f"--collect {run}: no grid.json (not a run folder of apps.reproduce)")

@@ -214,6 +214,28 @@ def test_collect_a_partial_grid(finished, tmp_path, capsys):
     assert "| Conv | -1 (1) |" in (run / "table.md").read_text()
 
 
+def test_collect_a_recorded_results_csv(finished, tmp_path, capsys, monkeypatch):
+    # docs/reproductions/<grid>/results.csv alone (no cell folders) re-aggregates to the same
+    # table and verdict as the run folder it came from
+    import apps.reproduce.cli as cli
+
+    claim, first = finished
+    recorded = tmp_path / "recorded"
+    recorded.mkdir()
+    shutil.copy(first / "results.csv", recorded / "results.csv")
+    monkeypatch.setattr(cli, "resolve_claim", lambda name: load_claim(claim))
+    assert main(["--collect", str(recorded / "results.csv"), "--no_figures"]) == 0
+    capsys.readouterr()
+    assert (recorded / "table.md").read_text() == (first / "table.md").read_text()
+    ours, theirs = (json.loads((d / "verdict.json").read_text()) for d in (recorded, first))
+    assert ours == theirs
+    assert _metrics(_csv(recorded)) == _metrics(_csv(first))
+    other = yaml.safe_load(claim.read_text())
+    monkeypatch.setattr(cli, "resolve_claim", lambda name: claim_from_dict({**other, "version": 2}))
+    assert main(["--collect", str(recorded / "results.csv"), "--no_figures"]) == 2
+    assert "recorded for claim fake-grid version 1" in capsys.readouterr().err
+
+
 def test_folder_of_another_grid_is_refused(finished, tmp_path, capsys):
     _, first = finished
     run = tmp_path / "run"
