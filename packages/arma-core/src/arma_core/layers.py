@@ -217,8 +217,9 @@ _DOC = """{title}
         ar_init: ``0.0`` (identity: the layer starts as its convolution), a std for a normal
             draw of the unconstrained AR parameters, or a pair ``(a_left, a_right)``.
         boundary: ``"circular"`` or ``"zero"`` (see [`arma_core.ar_solve`][arma_core.ar_solve]).
-        reparam: ``"stable"`` (``|a_left| + |a_right| <= 1 − ar_eps``, always invertible) or the
-            papers' ``"icml_eq16"`` / ``"neurips_eq9"`` (not stable; ablations only).
+        reparam: ``"stable"`` (``|a_left| + |a_right| <= 1 − ar_eps``, always invertible), the
+            papers' ``"icml_eq16"`` / ``"neurips_eq9"``, or ``"none"`` (the parameters are the
+            coefficients); all but ``"stable"`` are not stable, for ablations only.
         ar_eps: stability margin of each factor for ``reparam="stable"``.
         method: AR solve method, ``"auto"``, ``"banded"``, ``"fft"`` or ``"matmul"``.
         validate: value checks of the AR solve (finite values, singular filter); ``None``
