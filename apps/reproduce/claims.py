@@ -207,6 +207,11 @@ class _Checker:
             raise self.fail(key, f"should hold strings (quote true/false), got {value!r}")
         return tuple(str(a) for a in value)
 
+    def list_(self, value: Any, key: str) -> list:
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, f"should be a non-empty list, got {value!r}")
+        return value
+
     def choice(self, value: Any, key: str, choices: tuple[str, ...]) -> str:
         if value not in choices:
             raise self.fail(key, f"should be one of {', '.join(choices)}, got {value!r}")
@@ -263,9 +268,7 @@ def _scales(
 
 def _verdict(c: _Checker, value: Any, claim: dict[str, Any]) -> tuple[SubClaim, ...]:
     value = c.mapping(value, "verdict", {"claims"}, set())
-    subs = value["claims"]
-    if not isinstance(subs, list) or not subs:
-        raise c.fail("verdict.claims", f"should be a non-empty list, got {subs!r}")
+    subs = c.list_(value["claims"], "verdict.claims")
     out, seen = [], set()
     for i, sub in enumerate(subs):
         k = f"verdict.claims[{i}]"
@@ -274,9 +277,7 @@ def _verdict(c: _Checker, value: Any, claim: dict[str, Any]) -> tuple[SubClaim, 
         if sid in seen:
             raise c.fail(f"{k}.id", f"repeats the id {sid!r}")
         seen.add(sid)
-        comps = sub["comparisons"]
-        if not isinstance(comps, list) or not comps:
-            raise c.fail(f"{k}.comparisons", f"should be a non-empty list, got {comps!r}")
+        comps = c.list_(sub["comparisons"], f"{k}.comparisons")
         parsed = []
         for j, comp in enumerate(comps):
             kj = f"{k}.comparisons[{j}]"
@@ -285,9 +286,7 @@ def _verdict(c: _Checker, value: Any, claim: dict[str, Any]) -> tuple[SubClaim, 
             margin = c.number(comp.get("margin", 0), f"{kj}.margin")
             if side == "within" and margin <= 0:
                 raise c.fail(f"{kj}.margin", f"should be > 0 for side 'within', got {margin!r}")
-            terms = comp["terms"]
-            if not isinstance(terms, list) or not terms:
-                raise c.fail(f"{kj}.terms", f"should be a non-empty list, got {terms!r}")
+            terms = c.list_(comp["terms"], f"{kj}.terms")
             parsed_terms = []
             for t, term in enumerate(terms):
                 kt = f"{kj}.terms[{t}]"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from torch import Tensor
 
-__all__ = ["overlay_rgb", "plot_learning_curves", "plot_overlays"]
+__all__ = ["boundary", "overlay_rgb", "plot_learning_curves", "plot_overlays"]
 
 
 def overlay_rgb(image: np.ndarray, mask: np.ndarray, pred: np.ndarray, alpha: float = 0.45):
@@ -25,7 +25,8 @@ def overlay_rgb(image: np.ndarray, mask: np.ndarray, pred: np.ndarray, alpha: fl
     return np.where(hit, (1 - alpha) * image + alpha * colour, image)
 
 
-def _boundary(mask: np.ndarray) -> np.ndarray:
+def boundary(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` (``bool[H, W]``) with a 4-neighbour outside it."""
     inner = mask.copy()
     inner[1:] &= mask[:-1]
     inner[:-1] &= mask[1:]
@@ -55,7 +56,7 @@ def plot_overlays(
         p = probs[i, 0].numpy()
         pred = p > threshold
         edge = img.copy()
-        edge[_boundary(m)] = (1.0, 0.9, 0.0)
+        edge[boundary(m)] = (1.0, 0.9, 0.0)
         inter, union = (m & pred).sum(), (m | pred).sum()
         js = inter / union if union else 0.0
         axes[i, 0].imshow(edge)

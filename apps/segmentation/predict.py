@@ -25,6 +25,7 @@ from apps._run import write_json_atomic
 from apps.framework import InputError
 from apps.framework.predict import LoadedModel, predict_main
 
+from .figures import boundary
 from .module import SegmentationModule
 
 #: The default ``--checkpoint``: the model shipped with the repository (when it is).
@@ -67,20 +68,11 @@ def read_images(path: str | Path) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def _boundary(mask: np.ndarray) -> np.ndarray:
-    inner = mask.copy()
-    inner[1:] &= mask[:-1]
-    inner[:-1] &= mask[1:]
-    inner[:, 1:] &= mask[:, :-1]
-    inner[:, :-1] &= mask[:, 1:]
-    return mask & ~inner
-
-
 def overlay(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
     """``uint8[H, W, 3]`` with ``mask`` (``bool[H, W]``) blended in red, its boundary yellow."""
     out = image.astype(np.float32)
     out[mask] = (1 - alpha) * out[mask] + alpha * np.array([255.0, 0.0, 0.0])
-    out[_boundary(mask)] = (255.0, 230.0, 0.0)
+    out[boundary(mask)] = (255.0, 230.0, 0.0)
     return out.round().astype(np.uint8)
 
 
