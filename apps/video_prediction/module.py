@@ -10,6 +10,7 @@ the checkpoint with the lowest validation loss.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -180,13 +181,30 @@ class VideoPredictionModule(AppModule):
             self.log(f"test_{name}", v.mean().float(), sync_dist=True)  # same on every rank
         self.test_metrics.reset()
 
+    def one_cycle(self, step: int) -> float:
+        """Learning-rate factor after ``step`` optimizer steps for ``lr_schedule="onecycle"``:
+        cosine from 1/25 up to 1 over the first 10% of the planned steps, then cosine down to
+        1/25e4 at the last (the shape of torch's ``OneCycleLR``).
+
+        The planned step count is read at the first step, not when the optimizer is built:
+        reading ``trainer.estimated_stepping_batches`` in ``configure_optimizers`` builds the
+        training loader before Lightning restores its mid-epoch position, so a resumed run would
+        see other batches than the uninterrupted one.
+        """
+        if step == 0:
+            return 1 / 25
+        total = max(2, int(self.trainer.estimated_stepping_batches))
+        warm = max(1.0, 0.1 * total - 1)
+        if step <= warm:
+            start, end, t = 1 / 25, 1.0, step / warm
+        else:
+            start, end, t = 1.0, 1 / 25e4, min(1.0, (step - warm) / max(1.0, total - 1 - warm))
+        return end + (start - end) * (1 + math.cos(math.pi * t)) / 2
+
     def configure_optimizers(self) -> dict[str, Any]:
         opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
         if self.hparams.lr_schedule == "onecycle":
-            total = max(1, int(self.trainer.estimated_stepping_batches))
-            cycle = torch.optim.lr_scheduler.OneCycleLR(
-                opt, max_lr=self.hparams.lr, total_steps=total, pct_start=0.1
-            )
+            cycle = torch.optim.lr_scheduler.LambdaLR(opt, self.one_cycle)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": cycle, "interval": "step"}}
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode="min", factor=self.hparams.lr_factor, patience=self.hparams.lr_patience

@@ -161,7 +161,7 @@ def test_digits_data_and_majority_baseline():
 
 def test_bad_arguments_and_missing_cifar(tmp_path):
     with pytest.raises(ValueError, match="reparam should be one of"):
-        ClassificationModule(reparam="none")
+        ClassificationModule(reparam="nope")
     with pytest.raises(ValueError, match="root should be a folder for CIFAR-10"):
         ClassificationDataModule(dataset="cifar10")
     dm = ClassificationDataModule(dataset="cifar10", root=str(tmp_path))

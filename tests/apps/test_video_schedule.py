@@ -51,8 +51,36 @@ def test_onecycle_warms_up_then_anneals_to_near_zero():
     peak = max(range(200), key=lrs.__getitem__)
     assert peak == pytest.approx(20, abs=1)  # 10% warm-up
     assert lrs[peak] == pytest.approx(0.01, rel=1e-3)
-    assert lrs[0] < 0.01 / 20
-    assert lrs[-1] < 1e-5
+    assert lrs[0] == pytest.approx(0.01 / 25)
+    assert lrs[-1] == pytest.approx(0.01 / 25e4)
+    # the closed form of torch's OneCycleLR (cosine phases, momentum not cycled here)
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01),
+        max_lr=0.01, total_steps=200, pct_start=0.1, cycle_momentum=False,
+    )  # fmt: skip
+    expected = []
+    for _ in range(200):
+        expected.append(reference.get_last_lr()[0])
+        reference.optimizer.step()
+        reference.step()
+    assert lrs == pytest.approx(expected, rel=1e-9)
+
+
+def test_onecycle_reads_the_step_count_only_once_training_runs():
+    # reading trainer.estimated_stepping_batches in configure_optimizers would build the
+    # training loader before Lightning restores its mid-epoch position (a resumed run would
+    # then see other batches): the schedule must not touch it before its first step
+    class NotYet:
+        global_step = 0
+
+        @property
+        def estimated_stepping_batches(self):
+            raise AssertionError("read before the first step")
+
+    m = _module(lr_schedule="onecycle")
+    m._trainer = NotYet()
+    cfg = m.configure_optimizers()
+    assert cfg["optimizer"].param_groups[0]["lr"] == pytest.approx(m.hparams.lr / 25)
 
 
 def test_plateau_schedule_is_the_default_and_monitors_val_loss():
