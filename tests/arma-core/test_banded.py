@@ -8,6 +8,7 @@ import pytest
 import scipy.linalg as sl
 import torch
 
+import arma_core
 from arma_core import _banded_numba, ar_solve
 from arma_core.banded import BandedARSolve
 from arma_stability import cascade_taps, stable_coefficients
@@ -19,14 +20,14 @@ PATHS = ["torch", "numba"]
 
 
 needs_numba = pytest.mark.skipif(
-    not _banded_numba._HAVE_NUMBA, reason="numba not installed (the arma-core 'fast' extra)"
+    not _banded_numba.AVAILABLE, reason="numba not installed (the arma-core 'fast' extra)"
 )
 
 
 @pytest.fixture(params=[PATHS[0], pytest.param(PATHS[1], marks=needs_numba)])
-def path(request, monkeypatch):
-    monkeypatch.setattr(_banded_numba, "ENABLED", request.param == "numba")
-    return request.param
+def path(request):
+    with arma_core.backend(request.param):
+        yield request.param
 
 
 def _coeffs(d, c, q, seed, scale=1.0):
@@ -122,16 +123,16 @@ def test_circular_banded_equals_matmul_and_fft(shape, q, path):
 
 @needs_numba
 @pytest.mark.parametrize("boundary", ["circular", "zero"])
-def test_numba_kernels_equal_torch_sweeps_in_float32(boundary, monkeypatch):
+def test_numba_kernels_equal_torch_sweeps_in_float32(boundary):
     g = torch.Generator().manual_seed(0)
     t = torch.randn(2, 4, 12, 10, generator=g, requires_grad=True)
     co = _coeffs(2, 4, 2, seed=1).float().requires_grad_(True)
     grad = torch.randn(2, 4, 12, 10, generator=g)
     out = {}
     for enabled in (False, True):
-        monkeypatch.setattr(_banded_numba, "ENABLED", enabled)
-        y = BandedARSolve.apply(t, co, boundary == "circular")
-        out[enabled] = (y, *torch.autograd.grad(y, (t, co), grad))
+        with arma_core.backend("numba" if enabled else "torch"):
+            y = BandedARSolve.apply(t, co, boundary == "circular")
+            out[enabled] = (y, *torch.autograd.grad(y, (t, co), grad))
     for a, b in zip(out[False], out[True], strict=True):  # float32 rounding, scaled to the values
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.detach().abs().max()))
 

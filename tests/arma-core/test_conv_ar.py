@@ -1,15 +1,16 @@
 """The ARMA layers' fused convolution + banded AR node (arma_core._conv_ar) on CPU with numba.
 
-Oracle: the unfused layer (nn.ConvNd forward, then ``ar_solve``; each tested on its own against
-nn.ConvNd and dense solves), which runs the same ops in the same order, so the results must be
-bit-identical; plus ``gradcheck`` in float64 and a dense solve.
+Oracle: the unfused layer (nn.ConvNd's convolution, then ``ar_solve``; each tested on its own
+against nn.ConvNd and dense solves), which runs the same ops in the same order, so the results
+must be bit-identical; plus ``gradcheck`` in float64 and a dense solve.
 """
 
 import pytest
 import torch
 from torch import nn
 
-from arma_core import ARMA1d, ARMA2d, ARMA3d, _conv_ar, release_workspace
+import arma_core
+from arma_core import ARMA1d, ARMA2d, ARMA3d, _conv_ar, ar_solve, release_workspace
 
 pytest.importorskip("numba")
 # nn.Conv2d's own warning for padding="same" with an even kernel (the unfused oracle)
@@ -42,25 +43,31 @@ def _run(layer, x, grad):
     return y.detach(), torch.autograd.grad(y, params, grad)
 
 
-def _unfused(layer, x, grad, monkeypatch):
-    with monkeypatch.context() as m:
-        m.setattr(_conv_ar, "ENABLED", False)
-        y = layer(x)
-        assert "ConvARSolve" not in type(y.grad_fn).__name__
-        return _run(layer, x, grad)
+def _unfused_forward(layer, x):
+    """nn.ConvNd's convolution, then the AR solve (the banded numba kernel, in place)."""
+    t = layer._conv_forward(x, layer.weight, layer.bias)
+    co = layer.ar_coefficients()
+    return ar_solve(t, co, boundary=layer.boundary, method=layer.method, overwrite_input=True)
+
+
+def _unfused(layer, x, grad):
+    y = _unfused_forward(layer, x)
+    assert "ConvARSolve" not in type(y.grad_fn).__name__
+    params = [p for p in (x, layer.weight, layer.bias, layer.ar_weight) if p is not None]
+    return y.detach(), torch.autograd.grad(y, params, grad)
 
 
 @pytest.mark.parametrize(("cls", "x_shape", "kwargs"), CASES)
 @pytest.mark.parametrize("boundary", ["circular", "zero"])
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
-def test_fused_equals_unfused_bit_for_bit(cls, x_shape, kwargs, boundary, dtype, monkeypatch):
+def test_fused_equals_unfused_bit_for_bit(cls, x_shape, kwargs, boundary, dtype):
     layer = _layer(cls, x_shape, kwargs, boundary, q=2 if cls is ARMA1d else 1, dtype=dtype)
     x = torch.randn(x_shape, dtype=dtype, requires_grad=True)
     y = layer(x)
     assert type(y.grad_fn).__name__ == "ConvARSolveBackward"
     grad = torch.randn_like(y)
     y_f, g_f = _run(layer, x, grad)
-    y_u, g_u = _unfused(layer, x, grad, monkeypatch)
+    y_u, g_u = _unfused(layer, x, grad)
     torch.testing.assert_close(y_f, y_u, rtol=0, atol=0)
     for a, b in zip(g_f, g_u, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -92,7 +99,7 @@ def test_fused_layer_equals_conv_then_dense_solve():
     torch.testing.assert_close(layer(x).detach(), torch.from_numpy(expected))
 
 
-def test_workspace_is_reused_and_never_returned(monkeypatch):
+def test_workspace_is_reused_and_never_returned():
     """Backward after backward (smaller, then larger output) gives the unfused grads each time;
     no gradient shares memory with the workspace, which persists between calls."""
     release_workspace()
@@ -107,7 +114,7 @@ def test_workspace_is_reused_and_never_returned(monkeypatch):
         ptrs.add(buf.data_ptr())
         for g in g_f:
             assert g.untyped_storage().data_ptr() != buf.untyped_storage().data_ptr()
-        y_u, g_u = _unfused(layer, x, grad, monkeypatch)
+        y_u, g_u = _unfused(layer, x, grad)
         for a, b in zip((y_f, *g_f), (y_u, *g_u), strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert len(ptrs) == 2  # allocated once, grown once for the larger map, reused otherwise
@@ -149,11 +156,11 @@ def test_unbatched_input_and_partial_grads():
     assert layer.ar_weight.grad is not None
 
 
-def test_saved_tensors_are_those_of_the_unfused_layer(monkeypatch):
+def test_saved_tensors_are_those_of_the_unfused_layer():
     """Input, weight, Y and the coefficients (the unfused layer also keeps a few tiny tensors
     of its checks' graph, which the fused node runs without grad)."""
 
-    def saved(layer, x):
+    def saved(forward, x):
         sizes = []
 
         def pack(t):
@@ -161,14 +168,13 @@ def test_saved_tensors_are_those_of_the_unfused_layer(monkeypatch):
             return t
 
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            layer(x)
+            forward(x)
         return sorted(sizes)
 
     layer = _layer(ARMA2d, (2, 3, 9, 10), {"kernel_size": 3, "padding": 1})
     x = torch.randn(2, 3, 9, 10, dtype=F64, requires_grad=True)
     fused = saved(layer, x)
-    monkeypatch.setattr(_conv_ar, "ENABLED", False)
-    unfused = saved(layer, x)
+    unfused = saved(lambda x: _unfused_forward(layer, x), x)
     coefficient_bytes = layer.ar_weight.numel() * 8
     assert [n for n in fused if n > coefficient_bytes] == [
         n for n in unfused if n > coefficient_bytes
@@ -185,15 +191,14 @@ def test_saved_tensors_are_those_of_the_unfused_layer(monkeypatch):
         ({}, "numba off"),
     ],
 )
-def test_unfused_where_the_node_does_not_apply(setup, reason, monkeypatch):
-    from arma_core import _banded_numba
-
+def test_unfused_where_the_node_does_not_apply(setup, reason):
     kwargs = {"ar_init": 0.3, **setup}
     layer = ARMA2d(2, 3, 3, padding=1, **kwargs)
     x = torch.randn(1, 2, 8, 8, requires_grad=True)
     if reason == "numba off":
-        monkeypatch.setattr(_banded_numba, "ENABLED", False)
-    if reason == "autocast":
+        with arma_core.backend("torch"):
+            y = layer(x)
+    elif reason == "autocast":
         with torch.autocast("cpu", dtype=torch.bfloat16):
             y = layer(x)
     else:

@@ -7,7 +7,8 @@ Each map is solved whole, every axis while it sits in cache (maps run in paralle
 ``numba.prange``), so the forward reads ``T`` and writes ``Y`` once and the backward reads ``G``
 and ``Y`` and writes ``dL/dT`` once: the memory traffic of three copies for forward+backward.
 Used only when numba is installed (the ``fast`` extra), for CPU float32/float64 tensors outside
-``torch.compile``; ``ENABLED = False`` forces the PyTorch path.
+``torch.compile`` and ``torch.func`` transforms, and where the backend allows it
+([`arma_core.set_backend`][arma_core.set_backend]: ``"auto"`` or ``"numba"``).
 """
 
 from __future__ import annotations
@@ -18,23 +19,34 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["ENABLED", "backward", "forward", "usable"]
+__all__ = ["AVAILABLE", "backward", "forward", "usable"]
 
-#: Set to False to force the PyTorch reference sweeps.
-ENABLED = True
-_HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+#: Whether numba is installed (the ``fast`` extra).
+AVAILABLE = importlib.util.find_spec("numba") is not None
 _kernels = None
 
 
+def _has_storage(x: Tensor) -> bool:
+    """Whether ``x`` owns memory numpy can view: not a ``torch.func`` (vmap/grad) wrapper,
+    whose storage cannot be accessed (the public test of what the kernel needs)."""
+    try:
+        x.untyped_storage()
+    except (NotImplementedError, RuntimeError):
+        return False
+    return True
+
+
 def usable(x: Tensor) -> bool:
-    """Whether the numba path can run on ``x`` (CPU float32/64, eager, numba installed)."""
+    """Whether the numba kernel can run on ``x`` (CPU float32/64, eager, numba installed).
+
+    The backend setting is applied by [`kernel_for`][arma_core.backends.kernel_for].
+    """
     return (
-        ENABLED
-        and _HAVE_NUMBA
+        AVAILABLE
         and x.device.type == "cpu"
         and x.dtype in (torch.float32, torch.float64)
         and not torch.compiler.is_compiling()
-        and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+        and _has_storage(x)
     )
 
 

@@ -1,4 +1,5 @@
-"""The ARMA layers' convolution and banded AR solve as one autograd node (CPU, numba path).
+"""The ARMA layers' convolution and banded AR solve as one autograd node (CPU, numba path);
+[`arma_conv`][arma_core.arma_conv] runs it where it applies.
 
 Legend: N batch, C_in/C_out channels, D spatial axes, Q stages per axis.
 
@@ -26,12 +27,10 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from . import _banded_numba
-from .solve import _check_banded, _check_sizes
+from ._checks import check_banded, check_sizes
 
-__all__ = ["ENABLED", "ConvARSolve", "release_workspace"]
+__all__ = ["ConvARSolve", "release_workspace"]
 
-#: Set to False to run the layers unfused (convolution, then ``ar_solve``).
-ENABLED = True
 _local = threading.local()
 
 
@@ -84,8 +83,8 @@ class ConvARSolve(torch.autograd.Function):
             x, weight, bias, stride, padding, dilation, False, [0] * d, groups
         )
         co = coefficients.detach()
-        _check_sizes(list(t.shape[2:]), co.shape[2])
-        _check_banded(t, co, "circular" if cyclic else "zero", check)
+        check_sizes(list(t.shape[2:]), co.shape[2])
+        check_banded(t, co, "circular" if cyclic else "zero", check)
         y = _banded_numba.forward(t, co, cyclic, overwrite=True)
         ctx.save_for_backward(x, weight, y, co)
         ctx.conv = conv

@@ -30,9 +30,10 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from . import _banded_numba
+from . import _banded_numba, _banded_triton
+from .backends import kernel_for
 
-__all__ = ["BandedARSolve", "banded_solve_axis", "stage_factors"]
+__all__ = ["BandedARSolve", "banded_solve", "banded_solve_axis", "stage_factors"]
 
 
 class StageFactors(NamedTuple):
@@ -178,6 +179,24 @@ def _adjoint_axis(g: Tensor, y: Tensor | None, coefficients: Tensor, axis: int, 
     return _from_lines(w, axis, g.shape), grad
 
 
+def banded_solve(x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = False) -> Tensor:
+    """``Y = A⁻¹ x`` with the implementation the backend picks for ``x``; differentiable.
+
+    Args:
+        x (Tensor[N, C, *S]): contiguous right-hand side (float32 or float64).
+        coefficients (Tensor[D, C, Q, 2]): the stages, in ``x``'s dtype.
+        cyclic: circular boundary (else zero).
+        overwrite: allow the numba kernel to write ``Y`` into ``x`` (see
+            [`BandedARSolve`][arma_core.banded.BandedARSolve]); the other kernels ignore it.
+
+    Returns:
+        Tensor[N, C, *S].
+    """
+    if kernel_for(x) == "triton":
+        return _banded_triton.banded_solve(x, coefficients, cyclic)
+    return BandedARSolve.apply(x, coefficients, cyclic, overwrite)
+
+
 class BandedARSolve(torch.autograd.Function):
     """``Y = A⁻¹ T`` for ``T (N, C, *S)`` and coefficients ``(D, C, Q, 2)``; see module doc.
 
@@ -191,7 +210,7 @@ class BandedARSolve(torch.autograd.Function):
         ctx, x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = False
     ) -> Tensor:  # type: ignore[override]
         co = coefficients.detach()
-        if _banded_numba.usable(x):
+        if kernel_for(x) == "numba":
             inplace = overwrite and x.is_contiguous()
             y = _banded_numba.forward(x, co, cyclic, overwrite=inplace)
             if inplace:
@@ -220,7 +239,7 @@ def _backward(ctx, grad: Tensor):
     need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
     d = co.shape[0]
     gx, gco = None, None
-    if _banded_numba.usable(grad):
+    if kernel_for(grad) == "numba":
         gx, gco = _banded_numba.backward(grad, y, co, ctx.cyclic, need_co)
         return (gx if need_x else None), gco, None, None
     if need_co:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from arma_stability import (
     DEFAULT_EPS,
@@ -19,9 +18,10 @@ from arma_stability import (
     stable_parameters,
 )
 
-from . import _banded_numba, _conv_ar
-from ._checks import should_validate
-from .solve import BOUNDARIES, METHODS, ar_solve
+from ._checks import check_choice
+from .functional import arma_conv
+from .solve import ar_solve
+from .types import BOUNDARIES, METHODS, Boundary, Method
 
 __all__ = ["ARMA1d", "ARMA2d", "ARMA3d"]
 
@@ -40,10 +40,10 @@ class _ARMAMixin:
         self,
         ar_order: int,
         ar_init: ARInit,
-        boundary: str,
+        boundary: Boundary,
         reparam: str,
         ar_eps: float,
-        method: str,
+        method: Method,
         validate: bool | None,
         device: torch.device | str | None,
         dtype: torch.dtype | None,
@@ -52,10 +52,8 @@ class _ARMAMixin:
             raise TypeError(f"ar_order should be an int, got {type(ar_order).__name__}")
         if ar_order < 0:
             raise ValueError(f"ar_order should be >= 0, got {ar_order}")
-        if boundary not in BOUNDARIES:
-            raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
-        if method not in METHODS:
-            raise ValueError(f"method should be one of {METHODS}, got {method!r}")
+        check_choice("boundary", boundary, BOUNDARIES)
+        check_choice("method", method, METHODS)
         if reparam not in REPARAMETERIZATIONS:
             raise ValueError(
                 f"reparam should be one of {sorted(REPARAMETERIZATIONS)}, got {reparam!r}"
@@ -141,54 +139,30 @@ class _ARMAMixin:
         return y.squeeze(0) if unbatched else y
 
     def forward(self, input: Tensor) -> Tensor:
-        """Convolution (the ``nn.ConvNd`` base, next in the MRO), then the AR solve.
+        """Convolution, then the AR solve: [`arma_core.arma_conv`][arma_core.arma_conv] with this
+        layer's weights and settings (which picks the fused CPU node or the kernel).
 
-        On CPU with numba (float32/float64, eager, no autocast) and the banded solve, both run
-        as one autograd node (``arma_core._conv_ar``): same values, no output-sized allocation
-        in the backward.
+        A subclass that overrides ``_conv_forward`` keeps its convolution: it runs through
+        ``nn.ConvNd.forward``, then [`ar_solve`][arma_core.ar_solve].
         """
         self._check_input(input)
-        if self._fusable(input):
-            return self._fused(input)
-        return self._ar(super().forward(input))  # type: ignore[misc]
-
-    def _fusable(self, input: Tensor) -> bool:
-        return (
-            _conv_ar.ENABLED
-            and self.ar_order > 0
-            and self.method in ("auto", "banded")  # "auto" is banded wherever numba runs
-            and _banded_numba.usable(input)
-            and input.dtype == self.weight.dtype  # type: ignore[attr-defined]
-            and not torch.is_autocast_enabled("cpu")
-            # a subclass that changes the convolution keeps it: the node calls aten directly
-            and type(self)._conv_forward in _PLAIN_CONV_FORWARDS  # type: ignore[attr-defined]
-        )
-
-    def _fused(self, input: Tensor) -> Tensor:
+        if type(self)._conv_forward not in _PLAIN_CONV_FORWARDS:  # type: ignore[attr-defined]
+            return self._ar(super().forward(input))  # type: ignore[misc]
         conv: nn.Conv1d = self  # type: ignore[assignment]
-        d = self._spatial_dims
-        unbatched = input.ndim == d + 1
-        x = input.unsqueeze(0) if unbatched else input
-        pads = conv._reversed_padding_repeated_twice  # [last axis left, right, ..., first axis]
-        if conv.padding_mode != "zeros":  # as nn.ConvNd: pad explicitly, convolve unpadded
-            x = F.pad(x, pads, mode=conv.padding_mode)
-            padding = [0] * d
-        elif pads[0::2] != pads[1::2]:  # padding="same" with an asymmetric split
-            x = F.pad(x, pads)
-            padding = [0] * d
-        else:
-            padding = list(pads[0::2][::-1])
-        geometry = (list(conv.stride), padding, list(conv.dilation), conv.groups)
-        y = _conv_ar.ConvARSolve.apply(
-            x,
+        return arma_conv(
+            input,
             conv.weight,
             conv.bias,
-            self.ar_coefficients().to(x.dtype),
-            geometry,
-            self.boundary == "circular",
-            should_validate(self.validate, x),
+            self.ar_coefficients(),
+            stride=conv.stride,
+            padding=conv.padding,  # type: ignore[arg-type]
+            dilation=conv.dilation,
+            groups=conv.groups,
+            padding_mode=conv.padding_mode,  # type: ignore[arg-type]
+            boundary=self.boundary,
+            method=self.method,
+            validate=self.validate,
         )
-        return y.squeeze(0) if unbatched else y
 
     def extra_repr(self) -> str:
         return super().extra_repr() + self._ar_repr()  # type: ignore[misc]
@@ -257,10 +231,10 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
         *,
         ar_order: int = 1,
         ar_init: ARInit = 0.0,
-        boundary: str = "circular",
+        boundary: Boundary = "circular",
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
-        method: str = "auto",
+        method: Method = "auto",
         validate: bool | None = None,
     ) -> None:
         nn.Conv1d.__init__(
@@ -306,10 +280,10 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
         *,
         ar_order: int = 1,
         ar_init: ARInit = 0.0,
-        boundary: str = "circular",
+        boundary: Boundary = "circular",
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
-        method: str = "auto",
+        method: Method = "auto",
         validate: bool | None = None,
     ) -> None:
         nn.Conv2d.__init__(
@@ -355,10 +329,10 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
         *,
         ar_order: int = 1,
         ar_init: ARInit = 0.0,
-        boundary: str = "circular",
+        boundary: Boundary = "circular",
         reparam: str = "stable",
         ar_eps: float = DEFAULT_EPS,
-        method: str = "auto",
+        method: Method = "auto",
         validate: bool | None = None,
     ) -> None:
         nn.Conv3d.__init__(

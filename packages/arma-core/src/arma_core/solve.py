@@ -14,18 +14,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
 from arma_stability import cascade_taps, decay_rate
 
-from . import _banded_numba
-from ._checks import should_validate
+from ._checks import (
+    check_banded,
+    check_choice,
+    check_coefficients,
+    check_input,
+    check_not_singular,
+    check_sizes,
+    check_values,
+    should_validate,
+)
 from ._function import SeparableARSolve
-from ._operators import axis_spectrum
-from .banded import BandedARSolve
+from .backends import kernel_for
+from .banded import banded_solve
+from .types import BOUNDARIES, METHODS, Boundary, Method
 
 __all__ = [
     "BOUNDARIES",
@@ -37,127 +45,26 @@ __all__ = [
     "choose_method",
 ]
 
-METHODS = ("auto", "banded", "fft", "matmul")
-BOUNDARIES = ("circular", "zero")
 #: "auto" uses dense per-axis inverses up to this axis length (measured: see docs/benchmarks.md).
 MATMUL_MAX_SIZE = 96
 _ZERO_TOL = 1e-6
 
 
-def choose_method(method: str, boundary: str, input: Tensor) -> str:
+def choose_method(method: Method, boundary: Boundary, input: Tensor) -> Method:
     """The method ``"auto"`` runs for ``input (Tensor[N, C, *S])``; other methods pass through.
 
     ``"zero"``: always ``"banded"`` (the only exact zero boundary, so the same result on every
     device). ``"circular"`` (every method gives the same result to rounding): ``"banded"`` where
-    its compiled CPU kernel runs (numba installed, CPU tensor, eager), else ``"matmul"`` for axes
-    up to ``MATMUL_MAX_SIZE`` and ``"fft"`` above. Measured with ``python -m apps.benchmark arma``
-    (docs/benchmarks.md).
+    a compiled kernel runs it (numba on CPU tensors, Triton on CUDA tensors; see
+    [`set_backend`][arma_core.set_backend]), else ``"matmul"`` for axes up to
+    ``MATMUL_MAX_SIZE`` and ``"fft"`` above. Measured on the CPU with
+    ``python -m apps.benchmark arma`` (docs/benchmarks.md).
     """
     if method != "auto":
         return method
-    if boundary == "zero" or _banded_numba.usable(input):
+    if boundary == "zero" or kernel_for(input) != "torch":
         return "banded"
     return "matmul" if max(input.shape[2:]) <= MATMUL_MAX_SIZE else "fft"
-
-
-def _check_coefficients(coefficients: Tensor | Sequence[Tensor], d: int, channels: int) -> Tensor:
-    if not isinstance(coefficients, Tensor):
-        try:
-            coefficients = torch.stack(list(coefficients))
-        except (TypeError, RuntimeError) as err:
-            raise TypeError(
-                f"coefficients should be a Tensor[D, C, Q, 2] or a sequence of D Tensor[C, Q, 2], "
-                f"got {type(coefficients).__name__}"
-            ) from err
-    if coefficients.ndim != 4 or coefficients.shape[0] != d or coefficients.shape[-1] != 2:
-        raise ValueError(
-            f"coefficients should have shape (D={d}, C, Q, 2), got {tuple(coefficients.shape)}"
-        )
-    if coefficients.shape[1] != channels:
-        raise ValueError(
-            f"coefficients have {coefficients.shape[1]} channels but input has {channels} "
-            f"(coefficients shape {tuple(coefficients.shape)})"
-        )
-    if not coefficients.is_floating_point():
-        raise TypeError(f"coefficients should be floating point, got {coefficients.dtype}")
-    return coefficients
-
-
-def _check_values(input: Tensor, coefficients: Tensor) -> None:
-    """Value checks (host reads), run only where ``should_validate`` says so."""
-    if not bool(torch.isfinite(coefficients).all()):
-        raise ValueError("coefficients should be finite, got non-finite values")
-    # one cheap read pass; the exact check runs only if the sum is non-finite
-    if not bool(torch.isfinite(input.sum())) and not bool(torch.isfinite(input).all()):
-        raise ValueError("input should be finite, got NaN or Inf values")
-
-
-def _check_input(input: Tensor, d: int) -> None:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
-    if input.ndim != d + 2:
-        names = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[d]
-        raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
-    if not input.is_floating_point():
-        raise TypeError(f"input should be floating point, got {input.dtype}")
-
-
-def _check_sizes(sizes: list[int], q: int) -> None:
-    support = 2 * q + 1
-    for a, n in enumerate(sizes):
-        if n < support:
-            raise ValueError(
-                f"feature map is {n} long on spatial axis {a} (shape {tuple(sizes)}), smaller than "
-                f"the AR support {support} (ar_order={q}); use a smaller ar_order or a larger map"
-            )
-
-
-def _check_not_singular(taps: list[Tensor], sizes: list[int]) -> None:
-    for a, (t, n) in enumerate(zip(taps, sizes, strict=True)):
-        with torch.no_grad():
-            lo = float(axis_spectrum(t.detach().double(), n).abs().min())
-        if not lo > torch.finfo(torch.float32).eps:
-            raise ValueError(
-                f"AR filter is singular on the {n}-point grid of spatial axis {a}: "
-                f"min |A(e^iw)| = {lo:.3g}; use the 'stable' re-parameterisation"
-            )
-
-
-def _check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
-    """Zero boundary: every stage's tridiagonal Toeplitz matrix must have non-tiny pivots.
-
-    The pivots of stage ``[l, 1, r]`` follow ``m_0 = 1``, ``m_i = 1 − l r / m_{i−1}`` (Thomas
-    elimination, as in ``banded.stage_factors``); run in float64 with NumPy on the host, all
-    channels and stages at once (a few hundred µs, where per-element torch ops took ms).
-    """
-    lr = coefficients.detach().to("cpu", torch.float64).numpy()
-    lr = lr[..., 0] * lr[..., 1]  # (D, C, Q)
-    for a, n in enumerate(sizes):
-        m = np.ones_like(lr[a])
-        smallest = np.abs(m)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for _ in range(1, n):
-                m = 1.0 - lr[a] / m
-                smallest = np.minimum(smallest, np.abs(m))  # NaN propagates, and is reported
-        lo = float(smallest.min())
-        if not lo > torch.finfo(torch.float32).eps:
-            raise ValueError(
-                f"AR filter is singular with the zero boundary on the {n}-point spatial axis {a}: "
-                f"min |pivot| = {lo:.3g}; use the 'stable' re-parameterisation"
-            )
-
-
-def _check_banded(x: Tensor, coefficients: Tensor, boundary: str, check: bool) -> None:
-    """The banded solve's value checks of ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``
-    (finite values, a singular filter), run only if ``check``; raise ``ValueError``."""
-    if not check:
-        return
-    _check_values(x, coefficients)
-    sizes = list(x.shape[2:])
-    if boundary == "zero":
-        _check_stages_not_singular(coefficients, sizes)
-    else:
-        _check_not_singular([cascade_taps(c) for c in coefficients], sizes)
 
 
 def _zero_padding(coefficients: Tensor, sizes: list[int], max_pad: int | None) -> list[int]:
@@ -174,8 +81,8 @@ def ar_solve(
     input: Tensor,
     coefficients: Tensor | Sequence[Tensor],
     *,
-    boundary: str = "circular",
-    method: str = "auto",
+    boundary: Boundary = "circular",
+    method: Method = "auto",
     max_pad: int | None = None,
     validate: bool | None = None,
     overwrite_input: bool = False,
@@ -216,10 +123,8 @@ def ar_solve(
         ValueError: wrong shapes, a map smaller than the AR support ``2Q+1``, and where value
             checks run: non-finite values or a filter that is singular on the grid.
     """
-    if method not in METHODS:
-        raise ValueError(f"method should be one of {METHODS}, got {method!r}")
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"boundary should be one of {BOUNDARIES}, got {boundary!r}")
+    check_choice("method", method, METHODS)
+    check_choice("boundary", boundary, BOUNDARIES)
     if validate is not None and not isinstance(validate, bool):
         raise TypeError(f"validate should be a bool or None, got {validate!r}")
     if not isinstance(overwrite_input, bool):
@@ -231,12 +136,12 @@ def ar_solve(
         raise ValueError(
             f"input should be (N, C, *S) with 1 to 3 spatial dims, got shape {tuple(input.shape)}"
         )
-    _check_input(input, d)
-    coefficients = _check_coefficients(coefficients, d, input.shape[1])
+    check_input(input, d)
+    coefficients = check_coefficients(coefficients, d, input.shape[1])
     q = coefficients.shape[2]
     if q == 0:
         return input
-    _check_sizes(list(input.shape[2:]), q)
+    check_sizes(list(input.shape[2:]), q)
     check = should_validate(validate, input)
     out_dtype = input.dtype
     device_type = input.device.type
@@ -254,8 +159,8 @@ def ar_solve(
 def _solve(
     input: Tensor,
     coefficients: Tensor,
-    boundary: str,
-    method: str,
+    boundary: Boundary,
+    method: Method,
     max_pad: int | None,
     check: bool,
     overwrite: bool = False,
@@ -267,17 +172,17 @@ def _solve(
     coefficients = coefficients.to(work_dtype)
     method = choose_method(method, boundary, x)
     if method == "banded":
-        _check_banded(x, coefficients, boundary, check)
-        return BandedARSolve.apply(x.contiguous(), coefficients, boundary == "circular", overwrite)
+        check_banded(x, coefficients, boundary, check)
+        return banded_solve(x.contiguous(), coefficients, boundary == "circular", overwrite)
     if check:
-        _check_values(x, coefficients)
+        check_values(x, coefficients)
     if boundary == "zero":
         pads = _zero_padding(coefficients, sizes, max_pad)
         x = F.pad(x, [p for pad in reversed(pads) for p in (pad, pad)])
     solve_sizes = list(x.shape[2:])
     taps = [cascade_taps(coefficients[a]) for a in range(d)]
     if check:
-        _check_not_singular(taps, solve_sizes)
+        check_not_singular(taps, solve_sizes)
     y = SeparableARSolve.apply(x.contiguous(), method, *taps)
     if boundary == "zero":
         y = y[(..., *(slice(p, p + n) for p, n in zip(pads, sizes, strict=True)))]
@@ -295,8 +200,8 @@ def ar_solve1d(
     input: Tensor,
     coefficients: Tensor | Sequence[Tensor],
     *,
-    boundary: str = "circular",
-    method: str = "auto",
+    boundary: Boundary = "circular",
+    method: Method = "auto",
     max_pad: int | None = None,
     validate: bool | None = None,
 ) -> Tensor:
@@ -312,8 +217,8 @@ def ar_solve2d(
     input: Tensor,
     coefficients: Tensor | Sequence[Tensor],
     *,
-    boundary: str = "circular",
-    method: str = "auto",
+    boundary: Boundary = "circular",
+    method: Method = "auto",
     max_pad: int | None = None,
     validate: bool | None = None,
 ) -> Tensor:
@@ -330,8 +235,8 @@ def ar_solve3d(
     input: Tensor,
     coefficients: Tensor | Sequence[Tensor],
     *,
-    boundary: str = "circular",
-    method: str = "auto",
+    boundary: Boundary = "circular",
+    method: Method = "auto",
     max_pad: int | None = None,
     validate: bool | None = None,
 ) -> Tensor:
