@@ -103,7 +103,7 @@ class ImageSequenceDataModule(AppDataModule):
         seed: int = 0,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(seed=seed, num_workers=num_workers)
+        super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         self.save_hyperparameters()
         if dataset not in IMAGE_SHAPES:
             raise ValueError(f"dataset should be one of {sorted(IMAGE_SHAPES)}, got {dataset!r}")

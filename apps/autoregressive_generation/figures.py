@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from apps.framework import plot_metric_curves, save_figure
+from apps.framework import eval_mode, plot_metric_curves, save_figure
 
 from .sampling import sampling_report
 
@@ -37,11 +37,10 @@ def generation_figures(module: Any, datamodule: Any, out_dir: Path) -> tuple[lis
     """
     h = module.hparams
     model = module.model
-    was_training = model.training
-    samples, report = sampling_report(
-        model, h.num_samples, h.sample_seed, h.speedup_samples, h.speedup_length
-    )
-    model.train(was_training)
+    with eval_mode(model):
+        samples, report = sampling_report(
+            model, h.num_samples, h.sample_seed, h.speedup_samples, h.speedup_length
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save(samples.to(torch.uint8), out_dir.parent / "samples.pt")  # tensor only: safe
     cols = min(8, h.num_samples)

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from .._run import make_run_dir, write_json_atomic
+from apps.framework import make_run_dir, write_json_atomic
+
 from . import arma, models, multires
 
 BENCHMARKS = {"arma": arma.run, "multires": multires.run, "models": models.run}

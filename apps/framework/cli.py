@@ -7,7 +7,8 @@ baselines and figures on rank 0, ``summary.json`` and a printed table. The flags
 LightningCLI's (``--smoke``, ``--resume``, ``--seeds``, ``--out``, ``--checkpoint_every_n_steps``)
 are registered on the same parser (so ``--help`` and ``--print_config`` show them);
 ``--smoke`` and ``--resume`` also put a config file in front of the arguments (``smoke.yaml``;
-the run's own ``config.yaml``), which is why ``main`` looks for them before parsing.
+the run's own ``config.yaml``), which is why ``main`` looks for them before parsing
+(:func:`~apps.framework.argv.config_first`).
 
 ``--test_only RUN_DIR_OR_CKPT`` evaluates a trained checkpoint instead of training: the run's
 ``config.yaml`` goes in front of the arguments (so the model is rebuilt with its hyperparameters,
@@ -33,38 +34,17 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
-from .._run import write_json_atomic
+from .argv import config_first, flag_value, without_flag
+from .atomic import write_json_atomic
 from .callbacks import LastBatchResumeGuard, RNGStateCallback
 from .checkpoint import SafeCheckpointIO, find_checkpoint, load_checkpoint
 from .errors import DatasetNotFoundError, InputError, UnsafeCheckpointError
 from .run_dir import env_world_size, is_rank_zero, resolve_run_dir
+from .table import metrics_table
 
 __all__ = ["AppCLI", "main"]
 
 _STARTED = time.perf_counter()
-
-
-def _flag(argv: list[str], name: str) -> str | None:
-    """The value of ``--name VALUE`` / ``--name=VALUE`` in ``argv`` (last one wins), else None."""
-    value = None
-    for i, a in enumerate(argv):
-        if a == name and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif a.startswith(name + "="):
-            value = a.split("=", 1)[1]
-    return value
-
-
-def _without(argv: list[str], name: str) -> list[str]:
-    out, skip = [], False
-    for a in argv:
-        if skip:
-            skip = False
-        elif a == name:
-            skip = True
-        elif not a.startswith(name + "="):
-            out.append(a)
-    return out
 
 
 class AppCLI(LightningCLI):
@@ -280,21 +260,6 @@ def _run_one(cli: AppCLI) -> dict[str, Any] | None:
     return summary
 
 
-def _table(summary: dict[str, Any]) -> str:
-    rows = [
-        (k, v)
-        for k, v in summary.items()
-        if isinstance(v, float | int)
-        and not isinstance(v, bool)
-        and k not in ("seed", "epochs", "steps")
-    ]
-    width = max((len(k) for k, _ in rows), default=10)
-    lines = [f"{'metric':<{width}}  value", f"{'-' * width}  ----------"]
-    for k, v in rows:
-        lines.append(f"{k:<{width}}  {v:.6g}" if isinstance(v, float) else f"{k:<{width}}  {v}")
-    return "\n".join(lines)
-
-
 def _aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"seeds": len(summaries)}
     for key, v0 in summaries[0].items():
@@ -317,7 +282,7 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     configs = Path(inspect.getfile(module_cls)).parent / "configs"
-    resume, test_only = _flag(argv, "--resume"), _flag(argv, "--test_only")
+    resume, test_only = flag_value(argv, "--resume"), flag_value(argv, "--test_only")
     if test_only is not None:
         try:
             _, source = find_checkpoint(test_only)
@@ -335,20 +300,19 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
         # the run's config first, later flags win; one evaluation, not one per seed, in a new
         # folder (not the run's own, should its config name one)
         saved = source / "config.yaml"
-        argv = ["--config", str(saved), *_without(argv, "--test_only")]
+        argv = ["--config", str(saved), *without_flag(argv, "--test_only")]
         argv += ["--test_only", test_only, "--seeds", "1"]
-        if "run_dir" in (yaml.safe_load(saved.read_text()) or {}) and not _flag(argv, "--run_dir"):
+        named = "run_dir" in (yaml.safe_load(saved.read_text()) or {})
+        if named and not flag_value(argv, "--run_dir"):
             argv += ["--run_dir", "null"]
-    elif resume is not None:
-        saved = Path(resume) / "config.yaml"
-        if not saved.is_file():
-            print(f"error: --resume {resume}: no run config at {saved}", file=sys.stderr)
+    else:
+        try:
+            argv = config_first(argv, configs)
+        except FileNotFoundError as err:
+            print(f"error: {err}", file=sys.stderr)
             return 2
-        argv = ["--config", str(saved), *_without(argv, "--resume"), "--resume", resume]
-    elif "--smoke" in argv or any(a.startswith("--smoke=") for a in argv):
-        argv = ["--config", str(configs / "smoke.yaml"), *argv]
     try:
-        seeds = max(1, int(_flag(argv, "--seeds") or 1))
+        seeds = max(1, int(flag_value(argv, "--seeds") or 1))
     except ValueError:
         seeds = 1  # the parser reports the bad value (so does it for 0)
     defaults = [str(configs / "default.yaml")] if (configs / "default.yaml").is_file() else []
@@ -397,5 +361,5 @@ def main(app: str, module_cls: type, datamodule_cls: type, argv: list[str] | Non
     else:
         final, run_dir = summaries[0], Path(summaries[0]["run_dir"])
     print(f"\nrun folder: {run_dir}")
-    print(_table(final))
+    print(metrics_table(final))
     return 0

@@ -26,6 +26,8 @@ from torch.utils.data import Dataset, DistributedSampler, Sampler, SequentialSam
 from torchdata.stateful_dataloader import StatefulDataLoader
 from torchdata.stateful_dataloader.sampler import RandomSampler
 
+from .checks import check_int
+
 __all__ = ["AppDataModule", "UnpaddedShardSampler"]
 
 
@@ -50,15 +52,15 @@ class AppDataModule(pl.LightningDataModule):
     Args:
         seed: seeds the data (generated datasets) and, with the run's global seed, the shuffling.
         num_workers: loader worker processes (0: load in the main process).
+        batch_size: the batch size of the three loaders (per process under DDP); ``None`` for a
+            data module that builds its loaders itself with :meth:`loader`.
     """
 
-    def __init__(self, seed: int = 0, num_workers: int = 0) -> None:
+    def __init__(self, seed: int = 0, num_workers: int = 0, batch_size: int | None = None) -> None:
         super().__init__()
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed should be a non-negative int, got {seed!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(f"num_workers should be a non-negative int, got {num_workers!r}")
-        self.seed, self.num_workers = seed, num_workers
+        self.seed = check_int("seed", seed, minimum=0)
+        self.num_workers = check_int("num_workers", num_workers, minimum=0)
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size)
         #: True under ``--smoke`` (set by the framework after construction).
         self.smoke = False
         global_seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
@@ -110,7 +112,7 @@ class AppDataModule(pl.LightningDataModule):
 
         Found as ``self.<name>_set``, else as ``self.sets[i]`` (a sequence in ``SPLITS`` order);
         an app that keeps its splits elsewhere overrides this. The three ``*_dataloader``
-        methods read it, with ``self.hparams.batch_size``.
+        methods read it, with ``self.batch_size``.
         """
         if name not in self.SPLITS:
             raise ValueError(f"name should be one of {self.SPLITS}, got {name!r}")
@@ -122,14 +124,23 @@ class AppDataModule(pl.LightningDataModule):
             raise RuntimeError(f"the {name!r} split is not built yet: call setup() first")
         return dataset
 
+    def split_loader(self, name: str) -> StatefulDataLoader:
+        """The loader of split ``name`` in batches of ``batch_size`` (shuffled for ``"train"``)."""
+        if self.batch_size is None:
+            raise RuntimeError(
+                f"{type(self).__name__} gave AppDataModule no batch_size: pass batch_size= to "
+                "super().__init__(), or override the *_dataloader methods"
+            )
+        return self.loader(self.split(name), shuffle=name == "train", batch_size=self.batch_size)
+
     def train_dataloader(self) -> StatefulDataLoader:
-        return self.loader(self.split("train"), shuffle=True, batch_size=self.hparams.batch_size)
+        return self.split_loader("train")
 
     def val_dataloader(self) -> StatefulDataLoader:
-        return self.loader(self.split("val"), shuffle=False, batch_size=self.hparams.batch_size)
+        return self.split_loader("val")
 
     def test_dataloader(self) -> StatefulDataLoader:
-        return self.loader(self.split("test"), shuffle=False, batch_size=self.hparams.batch_size)
+        return self.split_loader("test")
 
     def state_dict(self) -> dict[str, Any]:
         """The two generators' states (saved in every checkpoint)."""

@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .atomic import atomic_path
+
 __all__ = ["metrics_csv_of", "plot_metric_curves", "save_figure"]
 
 
@@ -28,14 +30,21 @@ def metrics_csv_of(module: object) -> Path | None:
     return None
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
-    """Save ``fig`` (PNG by the suffix) atomically, close it and return the path."""
+def save_figure(
+    fig: Figure, path: str | os.PathLike[str], dpi: int = 120, bbox: str | None = "tight"
+) -> Path:
+    """Save ``fig`` atomically (format by the suffix; PNG without one), close it, return the path.
+
+    ``bbox``: matplotlib's ``bbox_inches`` (``"tight"`` crops to the drawn content; ``None``
+    keeps the figure's own size).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches=bbox)
+    finally:
+        plt.close(fig)
     return path
 
 

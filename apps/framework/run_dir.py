@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from .._run import make_run_dir
+__all__ = ["env_rank", "env_world_size", "is_rank_zero", "make_run_dir", "resolve_run_dir"]
 
-__all__ = ["env_rank", "env_world_size", "is_rank_zero", "resolve_run_dir"]
+
+def make_run_dir(app: str, root: str | os.PathLike[str] = "runs") -> Path:
+    """A fresh ``<root>/<app>/<timestamp>/`` (a suffix keeps two runs in the same second apart)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / app
+    for i in range(1000):
+        path = base / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a fresh run folder under {base}")
 
 
 def env_world_size() -> int:
@@ -21,6 +34,7 @@ def env_rank() -> int:
 
 
 def is_rank_zero() -> bool:
+    """Whether this process is rank 0 (the one that writes)."""
     return env_rank() == 0
 
 

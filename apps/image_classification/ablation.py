@@ -19,7 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from apps._run import make_run_dir, write_json_atomic
+from apps.framework import (
+    format_table,
+    make_run_dir,
+    pop_flag,
+    switch_value,
+    without_flag,
+    write_json_atomic,
+)
 from apps.framework import main as app_main
 
 from .data import ClassificationDataModule
@@ -31,33 +38,19 @@ __all__ = ["run_ablation"]
 CONFIGS = Path(__file__).parent / "configs"
 
 
-def _pop(argv: list[str], name: str, has_value: bool) -> tuple[list[str], Any]:
-    out, value, skip = [], None if has_value else False, False
-    for i, a in enumerate(argv):
-        if skip:
-            skip = False
-        elif a == name:
-            if has_value:
-                if i + 1 >= len(argv):
-                    raise ValueError(f"{name} needs a value")
-                value, skip = argv[i + 1], True
-            else:
-                value = True
-        elif has_value and a.startswith(name + "="):
-            value = a.split("=", 1)[1]
-        else:
-            out.append(a)
-    return out, value
-
-
 def run_ablation(argv: list[str] | None = None) -> int:
     """Run the three variants and draw their learning curves; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
         print(__doc__)
         return 0
-    argv, out = _pop(argv, "--out", has_value=True)
-    argv, smoke = _pop(argv, "--smoke", has_value=False)
+    try:
+        argv, out = pop_flag(argv, "--out")
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    smoke = switch_value(argv, "--smoke")
+    argv = without_flag(argv, "--smoke", takes_value=False)
     root = make_run_dir("image_classification_ablation", out or "runs")
     presets = ["--config", str(CONFIGS / "ablation.yaml")]
     if smoke:
@@ -98,12 +91,13 @@ def run_ablation(argv: list[str] | None = None) -> int:
     }
     write_json_atomic(root / "summary.json", summary)
     print(f"\nablation folder: {root}")
-    print(f"{'reparam':<12} {'first_nonfinite_step':>20} {'steps':>6} {'test_acc':>9} margin")
-    for name, r in runs.items():
-        step = "never" if r["first_nonfinite_step"] is None else r["first_nonfinite_step"]
-        acc = r["test_acc"]
-        acc = f"{acc:.4f}" if isinstance(acc, float) else str(acc)
-        print(f"{name:<12} {step!s:>20} {r['steps']!s:>6} {acc:>9} {r['final_ar_margin']}")
+    header = ("reparam", "first_nonfinite_step", "steps", "test_acc", "final_ar_margin")
+    rows = [
+        (name, "never" if r["first_nonfinite_step"] is None else r["first_nonfinite_step"],
+         r["steps"], r["test_acc"], r["final_ar_margin"])
+        for name, r in runs.items()
+    ]  # fmt: skip
+    print(format_table(rows, header))
     return 0
 
 

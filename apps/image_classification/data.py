@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from torch.utils.data import Dataset, TensorDataset
 
-from apps.framework import AppDataModule, DatasetNotFoundError
+from apps.framework import AppDataModule, DatasetNotFoundError, check_int
 from longrange_datasets import load_digits
 from longrange_datasets.errors import CorruptDataError, MissingDataError
 
@@ -130,7 +130,7 @@ class ClassificationDataModule(AppDataModule):
         seed: int = 0,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(seed=seed, num_workers=num_workers)
+        super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         if dataset not in DATASETS:
             raise ValueError(f"dataset should be one of {DATASETS}, got {dataset!r}")
         if dataset == "cifar10" and root is None:
@@ -138,15 +138,10 @@ class ClassificationDataModule(AppDataModule):
                 "root should be a folder for CIFAR-10 (add --data.download true to fetch it "
                 "there), got None; the offline default is --data.dataset digits"
             )
-        for name, v in (("batch_size", batch_size), ("num_train", num_train)):
-            if v < 1:
-                raise ValueError(f"{name} should be >= 1, got {v}")
-        for name, v in (("num_val", num_val), ("num_test", num_test)):
-            if v < 1:
-                raise ValueError(f"{name} should be >= 1, got {v}")
+        for name, v in (("num_train", num_train), ("num_val", num_val), ("num_test", num_test)):
+            check_int(name, v)
         self.save_hyperparameters()
         self.dataset, self.root, self.download = dataset, root, download
-        self.batch_size = batch_size
         self.sizes = (num_train, num_val, num_test)
         self.augment = augment
         self.data_seed = seed

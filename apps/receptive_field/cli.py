@@ -24,8 +24,16 @@ import torch
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from tqdm.auto import tqdm
 
-from apps._run import make_run_dir, write_json_atomic
-from apps.framework import DatasetNotFoundError, UnsafeCheckpointError
+from apps.framework import (
+    DatasetNotFoundError,
+    UnsafeCheckpointError,
+    check_int,
+    config_first,
+    flag_value,
+    format_table,
+    write_json_atomic,
+)
+from apps.framework.run_dir import resolve_run_dir
 
 from . import analysis, figures
 from .checkpoint import checkpoint_analysis, find_checkpoint
@@ -78,12 +86,13 @@ def _check(cfg: Namespace) -> None:
         if not 0.0 <= a < 1.0:
             raise ValueError(f"AR magnitudes should be in [0, 1), got {a}")
     for name, values in (("grid.depths", cfg.grid.depths), ("curves.depths", cfg.curves.depths)):
-        if not values or min(values) < 1:
+        if not values:
             raise ValueError(f"{name} should be positive ints, got {values}")
+        for v in values:
+            check_int(f"each of {name}", v)
     if set(cfg.curves.dims) - {1, 2}:
         raise ValueError(f"curves.dims should hold 1 and/or 2, got {cfg.curves.dims}")
-    if cfg.checkpoint_inputs < 1:
-        raise ValueError(f"checkpoint_inputs should be >= 1, got {cfg.checkpoint_inputs}")
+    check_int("checkpoint_inputs", cfg.checkpoint_inputs)
     if cfg.checkpoint is not None:
         find_checkpoint(cfg.checkpoint)  # a missing run or checkpoint fails before any work
 
@@ -190,23 +199,19 @@ def _table(summary: dict[str, Any]) -> str:
     if "checkpoint" in summary:
         rows += [(f"checkpoint_{k}", summary["checkpoint"][k]) for k in ("radius", "radius_init")]
     rows.append(("wall_time_s", summary["wall_time_s"]))
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v:.6g}" for k, v in rows)
+    return format_table(rows, ("metric", "value"))
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status (0 ok, 2 bad arguments or data)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    resume = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--resume"), None)
-    if resume is not None:
-        saved = Path(resume) / "config.yaml"
-        if not saved.is_file():
-            print(f"error: --resume {resume}: no run config at {saved}", file=sys.stderr)
-            return 2
-        argv = ["--config", str(saved), *argv]
-    elif "--smoke" in argv:
-        argv = ["--config", str(CONFIGS / "smoke.yaml"), *argv]
+    resume = flag_value(argv, "--resume")
+    try:
+        argv = config_first(argv, CONFIGS)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         cfg = parser.parse_args(argv)
         _check(cfg)
@@ -215,20 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"error: invalid argument: {err}", file=sys.stderr)
         return 2
-    if resume is not None:
-        run_dir = Path(resume)
-    elif cfg.run_dir is not None:
-        run_dir = Path(cfg.run_dir)
-        if (run_dir / "summary.json").exists():
-            print(
-                f"error: --run_dir {run_dir} already holds a finished run (summary.json); "
-                "choose another folder or --resume it",
-                file=sys.stderr,
-            )
-            return 2
-        run_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        run_dir = make_run_dir(APP, cfg.out)
+    try:
+        run_dir = resolve_run_dir(APP, cfg.out, resume, run_dir=cfg.run_dir)
+    except ValueError as err:  # --run_dir names a finished run
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if resume is None:
         parser.save(cfg, run_dir / "config.yaml", overwrite=True, multifile=False)
     try:

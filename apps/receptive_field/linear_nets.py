@@ -21,6 +21,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from apps.framework import check_int
 from arma_core import ARMA1d, ARMA2d, effective_receptive_field, erf_radius, theoretical_erf_radius
 
 __all__ = [
@@ -33,14 +34,11 @@ __all__ = [
 
 
 def _check(num_layers: int, a: float, kernel_size: int, dilation: int, dims: int) -> None:
-    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-        raise ValueError(f"num_layers should be a positive int, got {num_layers!r}")
+    check_int("num_layers", num_layers)
     if not 0.0 <= a < 1.0:
         raise ValueError(f"a should be in [0, 1), got {a}")
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-        raise ValueError(f"kernel_size should be a positive int, got {kernel_size!r}")
-    if isinstance(dilation, bool) or not isinstance(dilation, int) or dilation < 1:
-        raise ValueError(f"dilation should be a positive int, got {dilation!r}")
+    check_int("kernel_size", kernel_size)
+    check_int("dilation", dilation)
     if dims not in (1, 2):
         raise ValueError(f"dims should be 1 or 2, got {dims!r}")
 

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._run import write_json_atomic, write_text_atomic
+from apps.framework import write_json_atomic, write_text_atomic
+
 from .claims import Claim
 from .verdict import CellStats, evaluate
 

@@ -28,7 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-from .._run import write_json_atomic
+from apps.framework import check_int, write_json_atomic
+
 from .claims import SCALES, Claim, available_claims, load_claim, resolve_claim
 from .grid import DONE, RESUMABLE, cell_command, cell_state, cells, plan
 
@@ -194,8 +195,8 @@ def _run(args: argparse.Namespace) -> int:
     claim = resolve_claim(args.claim)
     scale = claim.scale(args.scale)
     seeds = scale.seeds if args.seeds is None else args.seeds
-    if seeds < 1 or args.jobs < 1:
-        raise ValueError(f"--seeds and --jobs should be >= 1, got {seeds} and {args.jobs}")
+    check_int("--seeds", seeds)
+    check_int("--jobs", args.jobs)
     out = Path(args.out or f"runs/reproduce/{claim.name}-{args.scale}").resolve()
     if args.print_commands:
         _print_commands(claim, args.scale, seeds, out, args.extra)

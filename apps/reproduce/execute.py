@@ -24,7 +24,7 @@ from typing import Any
 
 import submitit
 
-from .._run import write_json_atomic
+from apps.framework import write_json_atomic
 
 __all__ = [
     "ROOT",

@@ -14,7 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from .._run import atomic_path
+from apps.framework.figures import save_figure
+
 from .claims import Claim
 from .verdict import CellStats
 
@@ -52,8 +53,5 @@ def plot_metrics(
         ax.legend(fontsize=7)
         fig.tight_layout()
         path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-        plt.close(fig)
-        written.append(path)
+        written.append(save_figure(fig, path, dpi=110, bbox=None))
     return written

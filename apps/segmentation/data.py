@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from apps.framework import AppDataModule, DatasetNotFoundError
+from apps.framework import AppDataModule, DatasetNotFoundError, check_int
 from longrange_datasets import INPUT_DIR, ISIC2018, MASK_DIR, write_synthetic_isic
 from longrange_datasets.errors import CorruptDataError, MissingDataError
 
@@ -68,19 +68,15 @@ class ISICDataModule(AppDataModule):
         seed: int = 0,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(seed=seed, num_workers=num_workers)
+        super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         if len(size) != 2 or any(int(s) < 8 for s in size):
             raise ValueError(f"size should be [H, W] with both >= 8, got {size}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size should be >= 1, got {batch_size}")
         if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
             raise ValueError(f"fractions should be 3 numbers >= 0 summing to 1, got {fractions}")
-        if num_images < 3:
-            raise ValueError(f"num_images should be >= 3, got {num_images}")
+        check_int("num_images", num_images, minimum=3)
         self.save_hyperparameters()
         self.root = root
         self.size = (int(size[0]), int(size[1]))
-        self.batch_size = batch_size
         self.augment = augment
         self.fractions = tuple(float(f) for f in fractions)
         self.num_images = num_images

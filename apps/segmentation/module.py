@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from apps.framework import AppModule
+from apps.framework import AppModule, eval_mode
 from longrange_models.unet import UNET_PRESETS, UNet
 
 from .losses import LOSSES, segmentation_loss
@@ -146,19 +146,17 @@ class SegmentationModule(AppModule):
         from .figures import plot_learning_curves, plot_overlays
 
         out_dir = Path(out_dir)
-        was_training = self.training
-        self.eval()
         images, masks, probs = [], [], []
         count = 0
-        for x, y in datamodule.test_dataloader():
-            x = x.to(self.device)
-            probs.append(torch.sigmoid(self(x)).cpu())
-            images.append(x.cpu())
-            masks.append(y)
-            count += x.shape[0]
-            if count >= self.hparams.figure_images:
-                break
-        self.train(was_training)
+        with eval_mode(self):
+            for x, y in datamodule.test_dataloader():
+                x = x.to(self.device)
+                probs.append(torch.sigmoid(self(x)).cpu())
+                images.append(x.cpu())
+                masks.append(y)
+                count += x.shape[0]
+                if count >= self.hparams.figure_images:
+                    break
         k = self.hparams.figure_images
         paths = [
             plot_overlays(

@@ -21,8 +21,7 @@ from jsonargparse import Namespace
 from PIL import Image, UnidentifiedImageError
 from torch.nn import functional as F
 
-from apps._run import write_json_atomic
-from apps.framework import InputError
+from apps.framework import InputError, write_json_atomic
 from apps.framework.predict import LoadedModel, predict_main
 
 from .figures import boundary

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 
-from apps.framework import AppDataModule, DatasetNotFoundError
+from apps.framework import AppDataModule, DatasetNotFoundError, check_int
 from longrange_datasets import (
     PTBXL,
     VOCAB,
@@ -130,13 +130,12 @@ class SequenceDataModule(AppDataModule):
         seed: int = 0,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(seed=seed, num_workers=num_workers)
+        super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         if task not in TASKS:
             raise ValueError(f"task should be one of {TASKS}, got {task!r}")
         if ptbxl_task not in PTBXL_TASKS:
             raise ValueError(f"ptbxl_task should be one of {PTBXL_TASKS}, got {ptbxl_task!r}")
         for name, v in (
-            ("batch_size", batch_size),
             ("num_train", num_train),
             ("num_val", num_val),
             ("num_test", num_test),
@@ -144,10 +143,8 @@ class SequenceDataModule(AppDataModule):
             ("delay", delay),
             ("adding_length", adding_length),
         ):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} should be a positive int, got {v!r}")
-        if ptbxl_records < 10:
-            raise ValueError(f"ptbxl_records should be >= 10 (one per fold), got {ptbxl_records}")
+            check_int(name, v)
+        check_int("ptbxl_records", ptbxl_records, minimum=10)  # one record per fold at least
         if not 0 <= listops_min_length < listops_max_length - 1:
             raise ValueError(
                 f"listops_min_length should be in [0, listops_max_length - 1), got "

@@ -9,7 +9,8 @@ batches per seed, and writes
   ``--record_every`` steps) and test loss after the budget per seed, with mean/std, next to the
   memoryless baseline (copy: ``10·log(8)/(T + 20)``; adding: ``1/6``);
 - ``RUN/figures/<task>_loss_curves.png``: training-loss curves of all cells on one plot (mean over
-  seeds, min-max band) with the baseline, the shape of seed 002's Fig. 1.
+  seeds, min-max band) with the baseline, the shape of Fig. 1 of Wolter & Yao, complex gated
+  memory cells (draft).
 
 A plain loop (no Lightning): many short runs, where the framework's ~10 s start-up per run would
 dominate. The cells, the loss and the data are the app's (``MemoryModel``, ``copy_loss``,
@@ -31,7 +32,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import Dataset
 
-from apps._run import write_json_atomic
+from apps.framework import check_int, write_json_atomic
 from longrange_datasets import (
     AddingProblem,
     CopyMemory,
@@ -135,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         "num_test",
         "record_every",
     ):
-        if getattr(a, name) < 1:
-            p.error(f"--{name} should be >= 1, got {getattr(a, name)}")
+        try:
+            check_int(f"--{name}", getattr(a, name))
+        except ValueError as err:
+            p.error(str(err))
     if a.steps % a.record_every:
         p.error(f"--steps should be a multiple of --record_every, got {a.steps}, {a.record_every}")
     torch.set_num_threads(a.threads)

@@ -69,7 +69,7 @@ class MovingMNISTDataModule(AppDataModule):
         seed: int = 0,
         num_workers: int = 0,
     ) -> None:
-        super().__init__(seed=seed, num_workers=num_workers)
+        super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         self.save_hyperparameters()
         if not 0 < num_input < 20:
             raise ValueError(f"num_input should be in [1, 19], got {num_input}")

@@ -1,6 +1,6 @@
 """The video app's figures: prediction strip (PNG), animation (GIF), per-frame metric curves,
-training curves and, for ARMA models, the histogram of the learned AR coefficients (seed 001
-Fig. 6)."""
+training curves and, for ARMA models, the histogram of the learned AR coefficients (Su, Wang &
+Huang, NeurIPS 2020, Fig. 6)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from apps.framework import plot_metric_curves, save_figure
+from apps.framework import eval_mode, plot_metric_curves, save_figure
 from arma_core import ARMA2d
 
 __all__ = [
@@ -114,11 +114,8 @@ def video_figures(module: Any, datamodule: Any, out_dir: Path) -> list[Path]:
     inputs, truth = (
         torch.stack(x) for x in zip(*(datamodule.test_set[i] for i in range(n)), strict=False)
     )
-    was_training = module.training
-    module.eval()
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(module):
         preds = module(inputs.to(module.device)).clamp(0, 1).cpu()
-    module.train(was_training)
     a, b, c = (x[:, :, 0].numpy() for x in (inputs, truth, preds))
     paths = [
         prediction_strip(a, b, c, out_dir / "prediction_strip.png"),

@@ -25,6 +25,8 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
+from apps.framework import check_int
+
 __all__ = ["NAMES", "PSNR_CAP", "FrameMetrics", "frame_metrics"]
 
 #: Metric names, in the order of the summary.
@@ -83,9 +85,7 @@ class FrameMetrics(Metric):
 
     def __init__(self, frames: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-            raise ValueError(f"frames should be a positive int, got {frames!r}")
-        self.frames = frames
+        self.frames = check_int("frames", frames)
         for name in NAMES:
             self.add_state(name, torch.zeros(frames, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("count", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")

@@ -26,8 +26,7 @@ from jsonargparse.typing import NonNegativeInt, PositiveInt
 from PIL import Image, ImageDraw, ImageSequence, UnidentifiedImageError
 from torch.nn import functional as F
 
-from apps._run import write_json_atomic
-from apps.framework import InputError
+from apps.framework import InputError, write_json_atomic
 from apps.framework.predict import LoadedModel, predict_main
 
 from .module import VideoPredictionModule
