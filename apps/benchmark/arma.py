@@ -1,4 +1,7 @@
-"""ARMA2d vs nn.Conv2d vs the naive baseline at the ConvLSTM gate shape (MATH.md §1, §2).
+"""ARMA2d vs nn.Conv2d vs the naive baseline at the ConvLSTM gate shape.
+
+The layer is the convolution then the AR solve, and its backward the same solve with the
+flipped filter (Su, Wang & Huang, ICML draft, Sec. 4 and App. B).
 
 Also the AR part's time against a memory-bandwidth floor: the AR solve must at least read ``T``
 and write ``Y`` (forward) and read ``G`` and ``Y`` and write ``dL/dT`` (backward), five passes

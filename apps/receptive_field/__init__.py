@@ -1,7 +1,8 @@
 """Receptive-field analysis: ``python -m apps.receptive_field`` (see docs/apps-receptive-field.md).
 
-ERF heat maps of linear ARMA nets (seed 000 Fig. 3), measured radii against Theorem 3 (1D and
-2D, with dilation), the equivalent filters of a MultiresConv tree per level, and with
+ERF heat maps of linear ARMA nets (Su, Wang & Huang, ICML draft, Fig. 3), measured radii
+against Theorem 3 (1D and 2D, with dilation), the equivalent filters of a MultiresConv tree per
+level, and with
 ``--checkpoint RUN_DIR`` the ERF and AR-coefficient histograms of a trained video-prediction or
 segmentation model.
 """

@@ -23,7 +23,8 @@ __all__ = ["erf_grid", "multires_filters", "radius_curves"]
 def erf_grid(
     depths: Sequence[int], magnitudes: Sequence[float], size: int = 129, kernel_size: int = 3
 ) -> dict[str, Any]:
-    """2D ERFs of centred linear ARMA nets over depth × AR magnitude (seed 000 Fig. 3).
+    """2D ERFs of centred linear ARMA nets over depth × AR magnitude (Su, Wang & Huang,
+    ICML draft, Fig. 3).
 
     Args:
         depths: numbers of layers (the figure's columns).
@@ -95,7 +96,8 @@ def multires_filters(wavelet: str, depth: int, length: int = 256) -> dict[str, A
 
     The check: each output of the tree (:func:`multires_core.tree_outputs` on a random signal)
     equals ``numpy.convolve`` of the signal with that output's equivalent filter, truncated to
-    the causal part (seed 003's identity applied ``depth`` times).
+    the causal part (the noble identity of cascaded strided convolutions — two stride-2 convs
+    with ``k`` equal one stride-4 conv with ``k ⋆ (k dilated by 2)`` — applied ``depth`` times).
 
     Returns:
         ``filters`` (list of Tensor[len_j], ``[a_J, b_J, ..., b_1]``), ``names``, ``lengths``

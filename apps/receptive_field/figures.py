@@ -23,7 +23,10 @@ def _crop(erf: torch.Tensor, half: int) -> np.ndarray:
 def plot_grid(
     grid: dict[str, Any], depths: Sequence[int], magnitudes: Sequence[float], path: Path
 ) -> Path:
-    """Heat maps: rows = AR magnitude, columns = depth (seed 000 Fig. 3), radius in titles."""
+    """Heat maps: rows = AR magnitude, columns = depth, radius in titles.
+
+    The layout of Su, Wang & Huang, ICML draft, Fig. 3.
+    """
     rows, cols = len(magnitudes), len(depths)
     fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.2 * rows), squeeze=False)
     half = max(8, int(np.ceil(3 * max(max(r) for r in grid["radius_cov"]))))

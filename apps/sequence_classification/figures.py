@@ -1,5 +1,6 @@
 """Figures of the sequence app: one run's learning curves, and the memory-task comparison (loss
-curves of every cell on one plot, with the memoryless baseline; seed 002's Fig. 1 shape)."""
+curves of every cell on one plot, with the memoryless baseline; the shape of Fig. 1 of Wolter &
+Yao, complex gated memory cells, draft)."""
 
 from __future__ import annotations
 

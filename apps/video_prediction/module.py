@@ -1,12 +1,11 @@
 """The video-prediction LightningModule: ConvLSTMNet / ARMA-LSTM on Moving-MNIST.
 
-Training follows the ARMA papers' recipe (seed 000 App. D.1), scaled to the run length: Adam,
-L1 + L2 loss, gradient clipping (the Trainer's ``gradient_clip_val``, 3 in the presets),
-scheduled sampling (full teacher forcing for the first ``teacher_forcing_start`` of the training
-steps, then a linear decay to none at ``teacher_forcing_end``; the papers: start after a 20-epoch
-plateau, decay over 250 of 400 epochs), learning-rate decay on a validation plateau, and testing
-the checkpoint with the lowest validation loss.
-"""
+Training follows the ARMA papers' recipe (Su, Wang & Huang, ICML draft, App. D.1), scaled to the
+run length: Adam, L1 + L2 loss, gradient clipping (the Trainer's ``gradient_clip_val``, 3 in the
+presets), scheduled sampling (full teacher forcing for the first ``teacher_forcing_start`` of the
+training steps, then a linear decay to none at ``teacher_forcing_end``; the papers: start after a
+20-epoch plateau, decay over 250 of 400 epochs), learning-rate decay on a validation plateau, and
+testing the checkpoint with the lowest validation loss."""
 
 from __future__ import annotations
 
