@@ -55,3 +55,30 @@ def separable_solve(t: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
             y = np.moveaxis(solved, 0, a + 1)
         out[:, ch] = y
     return out
+
+
+def stage_matrix(a_left: float, a_right: float, n: int, circular: bool) -> np.ndarray:
+    """``(F y)[i] = a_left y[i-1] + y[i] + a_right y[i+1]``: circulant (indices mod n) or, for
+    the zero boundary, the tridiagonal Toeplitz matrix (``y = 0`` outside ``[0, n)``)."""
+    m = np.eye(n) + a_left * np.eye(n, k=-1) + a_right * np.eye(n, k=1)
+    if circular:
+        m[0, n - 1] += a_left
+        m[n - 1, 0] += a_right
+    return m
+
+
+def dense_banded_solve(t: np.ndarray, coeffs: np.ndarray, circular: bool) -> np.ndarray:
+    """The banded solve's operator built densely: per axis the product of its stage matrices,
+    Kronecker over axes, solved per (sample, channel); t (N, C, *S), coeffs (D, C, Q, 2)."""
+    n_b, n_c, *sizes = t.shape
+    out = np.empty(t.shape, dtype=np.float64)
+    for c in range(n_c):
+        k = np.ones((1, 1))
+        for a, n in enumerate(sizes):
+            m = np.eye(n)
+            for a_left, a_right in np.asarray(coeffs[a, c], dtype=np.float64):
+                m = m @ stage_matrix(a_left, a_right, n, circular)
+            k = np.kron(k, m)
+        for b in range(n_b):
+            out[b, c] = np.linalg.solve(k, t[b, c].astype(np.float64).ravel()).reshape(sizes)
+    return out
