@@ -18,6 +18,7 @@ nox.options.sessions = [
     "tests-multires-core",
     "tests-datasets",
     "tests-models",
+    "triton",
     "apps",
     "packaging",
     "docs",
@@ -86,6 +87,16 @@ def apps(session: nox.Session) -> None:
     """Apps in the whole workspace: every `--smoke` run, resume, safety, torchrun, benchmarks."""
     _sync(session, "--all-packages", "--all-extras", "--group", "test")
     _pytest(session, "tests/apps", "-m", "not gpu")
+
+
+@nox.session(python=PYTHON)
+def triton(session: nox.Session) -> None:
+    """The Triton kernels (arma-core's banded AR solve) on CPU tensors under TRITON_INTERPRET=1,
+    against a dense solve, float64 gradcheck and the PyTorch reference (about a minute on 2
+    cores; no GPU needed). Triton comes with the locked torch wheel on Linux."""
+    _sync(session, "--package", "longrange-arma-core", "--group", "test")
+    # Triton reads the variable when a kernel is defined: set before Python starts
+    _pytest(session, "tests/arma-core/test_triton.py", env={"TRITON_INTERPRET": "1"})
 
 
 @nox.session(python=PYTHON)

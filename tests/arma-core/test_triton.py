@@ -25,10 +25,14 @@ elif torch.cuda.is_available():
     DEVICE = "cuda"
 else:
     DEVICE = None
-pytestmark = pytest.mark.skipif(
-    DEVICE is None or not _banded_triton.AVAILABLE,
-    reason="needs triton with CUDA, or TRITON_INTERPRET=1 (nox -s triton)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        DEVICE is None or not _banded_triton.AVAILABLE,
+        reason="needs triton with CUDA, or TRITON_INTERPRET=1 (nox -s triton)",
+    ),
+    # on a GPU these are device tests: `nox -s gpu` (-m gpu) runs them, the CPU sessions do not
+    *([pytest.mark.gpu] if DEVICE == "cuda" else []),
+]
 
 F64 = torch.float64
 BOUNDARIES = ["circular", "zero"]
