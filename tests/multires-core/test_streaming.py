@@ -99,7 +99,7 @@ def test_auto_path_runs_the_recursion_only_for_large_steps(monkeypatch):
     m = MultiresConv1d(3, 2, depth=4)
     state = m.init_state(1)  # init_state runs the recursion on basis vectors
     monkeypatch.setattr(streaming, "_level_step", spy)
-    monkeypatch.setattr(fused, "AVAILABLE", False)  # as without numba
+    monkeypatch.setenv(fused.BACKEND_VAR, "torch")  # the tensor paths (arma_core.backend("torch"))
     with torch.no_grad():
         m.step(torch.randn(1, 3), state)
         assert not calls  # small: the precomputed map
@@ -140,6 +140,26 @@ def test_auto_path_runs_the_fused_kernel_where_it_can(monkeypatch):
     with torch.no_grad():
         h.step(torch.randn(2, 3, dtype=torch.bfloat16), h.init_state(2))
     assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("backend", "fused_runs"),
+    [("auto", True), ("numba", True), ("torch", False), ("triton", False)],
+)
+def test_the_shared_backend_switch_decides_auto(backend, fused_runs, monkeypatch):
+    """``LONGRANGE_BACKEND`` (written by ``arma_core.set_backend``) rules the kernel in or out
+    of ``path="auto"``; an explicit ``path="fused"`` runs it whatever the setting."""
+    calls = _spy_kernel(monkeypatch)
+    monkeypatch.setenv("LONGRANGE_BACKEND", backend)
+    m = MultiresConv1d(3, 2, depth=4).double()
+    x = torch.randn(2, 3, 12, dtype=torch.float64)
+    with torch.no_grad():
+        state = m.init_state(2)
+        ys = [m.step(x[:, :, t], state)[0] for t in range(12)]
+        torch.testing.assert_close(torch.stack(ys, -1), m(x), rtol=1e-12, atol=1e-12)
+        assert len(calls) == (12 if fused_runs else 0)
+        m.step(x[:, :, 0], state, "fused")
+    assert len(calls) == (13 if fused_runs else 1)
 
 
 def test_fused_step_refuses_what_it_cannot_run_by_name(monkeypatch):

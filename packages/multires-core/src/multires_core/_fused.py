@@ -9,12 +9,17 @@ is the level-by-level recursion of ``multires_core.streaming._level_step``: ``O(
 per channel, nothing precomputed but the filters.
 
 Absent numba (``pip install multires-core[fast]``), ``AVAILABLE`` is ``False`` and the
-PyTorch paths are used.
+PyTorch paths are used. ``path="auto"`` also leaves the kernel alone where the process-wide
+backend switch says so: ``LONGRANGE_BACKEND`` set to ``"torch"`` or ``"triton"`` (the variable
+that ``arma_core.set_backend`` and ``arma_core.backend(...)`` write; multires-core does not
+depend on arma-core, so the two packages share the setting through it), read at a stream
+state's first step.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -25,7 +30,10 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 else:
     AVAILABLE = True
 
-__all__ = ["AVAILABLE", "tree_step"]
+__all__ = ["AVAILABLE", "BACKEND_VAR", "allowed", "tree_step"]
+
+#: The process-wide backend switch shared with arma-core (``arma_core.backends.ENV_VAR``).
+BACKEND_VAR = "LONGRANGE_BACKEND"
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
@@ -81,6 +89,12 @@ def _tree_step(x, levels, slots, row, k, weights, out, gelu):  # pragma: no cove
         else:
             for c in range(channels):
                 out[0, n, c] = cur[c]
+
+
+def allowed() -> bool:
+    """Whether the backend switch lets ``path="auto"`` pick this kernel (``"auto"``, the
+    default, or ``"numba"``)."""
+    return os.environ.get(BACKEND_VAR, "auto") in ("auto", "numba")
 
 
 def _compile(fn):

@@ -72,6 +72,9 @@ class _Views:
     slots: np.ndarray | None  # (R, J·K): per table row, the V slots read, then the J written
     weights: np.ndarray | None  # (2K [+ J + 2], C): h0, h1 (lag order) [, fading weights]
     k: int
+    # the backend switch (LONGRANGE_BACKEND) at the state's first step: whether "auto" may pick
+    # the kernel (read once per state: reading the environment costs about a microsecond)
+    numba_allowed: bool = True
 
     def __reduce__(self) -> tuple:
         # a copied or unpickled state has rings of its own: it makes its own views (None here)
@@ -233,7 +236,7 @@ def _views(state: StreamState) -> _Views:
     lv = state.levels
     k = state.taps.shape[1]
     if lv.device.type != "cpu" or lv.dtype not in _FLOATS:
-        return _Views(lv, tuple(lv.shape[1:]), lv.dtype, None, None, None, k)
+        return _Views(lv, tuple(lv.shape[1:]), lv.dtype, None, None, None, k, _fused.allowed())
     taps = state.taps[:, :, 0].flatten(0, 1)  # (2K, C)
     fading = () if state.fading is None else (state.fading[:, 0],)
     return _Views(
@@ -244,6 +247,7 @@ def _views(state: StreamState) -> _Views:
         torch.cat((state.read, state.write), 1).numpy(),
         torch.cat((taps, *fading)).numpy(),
         k,
+        _fused.allowed(),
     )
 
 
@@ -257,8 +261,10 @@ def stream_step(x_t: Tensor, state: StreamState, path: str = "auto") -> tuple[Te
       tensors only, no autograd;
     * ``"map"``: the precomputed linear map, two tensor operations, ``O(K·J²)`` work;
     * ``"recursion"``: level by level, ``3J`` tensor operations, ``O(K·J)`` work;
-    * ``"auto"``: ``"fused"`` where it can run, else the map while its product has at most
-      ``_DENSE_MAX`` elements, else the recursion.
+    * ``"auto"``: ``"fused"`` where it can run and the backend switch allows numba
+      (``arma_core.set_backend`` / ``LONGRANGE_BACKEND``: ``"auto"`` or ``"numba"``, as set at
+      the state's first step), else the map while its product has at most ``_DENSE_MAX``
+      elements, else the recursion.
 
     All give the same outputs (to rounding).
     """
@@ -280,6 +286,8 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
         )
     if path == "auto" or path == "fused":
         why = _fused_blocker(x_t, views)
+        if why is None and path == "auto" and not views.numba_allowed:
+            why = "the backend switch (LONGRANGE_BACKEND) rules numba out"
         if why is None:
             path = "fused"
         elif path == "fused":
