@@ -1,4 +1,5 @@
 import math
+from typing import get_args
 
 import pytest
 import torch
@@ -7,6 +8,8 @@ from hypothesis import strategies as st
 
 from arma_stability import (
     DEFAULT_EPS,
+    REPARAMETERIZATIONS,
+    Reparam,
     coefficients_from_parameters,
     icml_eq16,
     neurips_eq9,
@@ -108,3 +111,8 @@ def test_no_reparam_is_the_identity_and_leaves_the_stable_region():
     assert float(stability_margin(c.detach()[1:])) < 1e-12  # 1 - cos(pi) * 1 = 0 at w = pi
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
         coefficients_from_parameters(torch.zeros(3), "none")
+
+
+def test_reparam_literal_names_the_table():
+    """``Reparam`` (the argument's type downstream) lists exactly the table's names, in order."""
+    assert get_args(Reparam) == tuple(REPARAMETERIZATIONS)

@@ -15,14 +15,7 @@ from longrange_models.classifiers import VGG11, ResNet18
 from longrange_models.config import count_parameters
 from longrange_models.factory import LAYER_KINDS
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread (several oversubscribe a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 MODELS = {"vgg": VGG11, "resnet": ResNet18}

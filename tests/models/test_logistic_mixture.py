@@ -25,13 +25,7 @@ from longrange_models.logistic_mixture import (
 EDGE_AND_MID = (0, 1, 127, 128, 254, 255)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread (several oversubscribe a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------- numpy oracle (the formula)

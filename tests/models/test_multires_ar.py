@@ -90,13 +90,17 @@ def test_every_step_path_streams_exactly(path):
         )
 
 
-def test_prenorm_streams_exactly():
-    model = tiny(prenorm=True, seq_len=14).double().eval()
-    x = images(2, 1, 14)
+def _assert_streams_exactly(model: MultiresAR, x: torch.Tensor) -> None:
+    """Step-by-step parameters equal the full forward's to float64 round-off."""
     with torch.no_grad():
         torch.testing.assert_close(
             model.stream_params(x), model.distribution_params(x), rtol=1e-10, atol=1e-10
         )
+
+
+def test_prenorm_streams_exactly():
+    model = tiny(prenorm=True, seq_len=14).double().eval()
+    _assert_streams_exactly(model, images(2, 1, 14))
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -125,12 +129,7 @@ def test_sampling_rejects_modes_that_cannot_stream():
     with pytest.raises(RuntimeError, match="BatchNorm in training mode"):
         bn.init_state(1)
     # LayerNorm without dropout streams exactly even in training mode
-    ln = tiny(dropout=0.0).double()
-    x = images(1, 1, 12)
-    with torch.no_grad():
-        torch.testing.assert_close(
-            ln.stream_params(x), ln.distribution_params(x), rtol=1e-10, atol=1e-10
-        )
+    _assert_streams_exactly(tiny(dropout=0.0).double(), images(1, 1, 12))
 
 
 @pytest.mark.parametrize("channels", [1, 3])

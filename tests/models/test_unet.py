@@ -13,14 +13,7 @@ from longrange_models.config import count_parameters
 from longrange_models.factory import LAYER_KINDS
 from longrange_models.unet import UNet
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread (several oversubscribe a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 SMALL = {"in_channels": 3, "out_channels": 2, "width": 4, "depth": 2}

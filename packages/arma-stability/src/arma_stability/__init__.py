@@ -7,6 +7,7 @@ from .audit import ARFilterModule, LayerAudit, UnstableFilterError, assert_stabl
 from .reparam import (
     DEFAULT_EPS,
     REPARAMETERIZATIONS,
+    Reparam,
     coefficients_from_parameters,
     icml_eq16,
     neurips_eq9,
@@ -35,6 +36,7 @@ __all__ = [
     "ARFilterModule",
     "FilterReport",
     "LayerAudit",
+    "Reparam",
     "UnstableFilterError",
     "assert_stable",
     "audit",

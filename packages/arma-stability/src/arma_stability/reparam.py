@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -25,6 +26,7 @@ from torch import Tensor
 __all__ = [
     "DEFAULT_EPS",
     "REPARAMETERIZATIONS",
+    "Reparam",
     "coefficients_from_parameters",
     "icml_eq16",
     "neurips_eq9",
@@ -163,9 +165,14 @@ def no_reparam(params: Tensor) -> Tensor:
     return params.clone()
 
 
+#: The names of the re-parameterisations (the keys of
+#: [`REPARAMETERIZATIONS`][arma_stability.REPARAMETERIZATIONS]); the ``reparam`` argument's type
+#: everywhere downstream (arma-core's layers, the models, the apps' command lines).
+Reparam = Literal["stable", "icml_eq16", "neurips_eq9", "none"]
+
 #: Named re-parameterisations. ``"stable"`` is the default; the others reproduce the papers'
 #: ablation (their two printed maps, and ``"none"``: the coefficients learnt directly).
-REPARAMETERIZATIONS: dict[str, Reparameterization] = {
+REPARAMETERIZATIONS: dict[Reparam, Reparameterization] = {
     "stable": stable_coefficients,
     "icml_eq16": icml_eq16,
     "neurips_eq9": neurips_eq9,
@@ -174,7 +181,7 @@ REPARAMETERIZATIONS: dict[str, Reparameterization] = {
 
 
 def coefficients_from_parameters(
-    params: Tensor, reparam: str = "stable", eps: float = DEFAULT_EPS
+    params: Tensor, reparam: Reparam = "stable", eps: float = DEFAULT_EPS
 ) -> Tensor:
     """Apply the re-parameterisation named ``reparam`` (a key of
     [`REPARAMETERIZATIONS`][arma_stability.REPARAMETERIZATIONS]).

@@ -22,11 +22,32 @@ Every 2D model builds its convolutions through one factory
 
 from .cells import ConvGRUCell, ConvLSTMCell
 from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
-from .complex_cells import RECURRENT_KINDS, ComplexGatedCell, ComplexGatedCellConfig
-from .config import ConfigMixin, count_parameters
-from .convlstm_net import CELLS, ConvLSTMNet, ConvLSTMNetConfig
+from .complex_cells import (
+    RECURRENT_KINDS,
+    ComplexGatedCell,
+    ComplexGatedCellConfig,
+    RecurrentKind,
+)
+from .config import ConfigMixin, count_parameters, literal_type
+from .convlstm_net import (
+    CELLS,
+    OUTPUT_ACTIVATIONS,
+    CellKind,
+    ConvLSTMNet,
+    ConvLSTMNetConfig,
+    OutputActivation,
+)
 from .convlstm_net import PRESETS as CONVLSTM_PRESETS
-from .factory import ARMA_DEFAULTS, LAYER_KINDS, arma_kwargs, check_layer_kind, is_arma, make_conv2d
+from .factory import (
+    ARMA_DEFAULTS,
+    LAYER_KINDS,
+    LayerKind,
+    arma_kwargs,
+    check_layer_kind,
+    conv_kwargs,
+    is_arma,
+    make_conv2d,
+)
 from .logistic_mixture import (
     LogisticMixtureHead,
     bits_per_dim,
@@ -36,13 +57,27 @@ from .logistic_mixture import (
     mixture_sample,
 )
 from .multires_ar import AR_PRESETS, ARState, MultiresAR, MultiresARConfig
+from .multiresnet import (
+    NORMS,
+    MultiresBlock,
+    MultiresNet,
+    MultiresNetConfig,
+    NormKind,
+    masked_mean,
+)
 from .multiresnet import PRESETS as MULTIRESNET_PRESETS
-from .multiresnet import MultiresBlock, MultiresNet, MultiresNetConfig, masked_mean
 from .non_local import NonLocal2d
 from .rnn_baselines import GRUCellWrapper, LSTMCellWrapper, RNNCellConfig
 from .rotation_gru import RotationConvGRUCell
-from .sequence import EMBEDDINGS, SEQUENCE_CELLS, RecurrentSequenceModel, hidden_size_for_budget
-from .unet import UNET_PRESETS, UNet, UNetConfig
+from .sequence import (
+    EMBEDDINGS,
+    SEQUENCE_CELLS,
+    EmbeddingKind,
+    RecurrentSequenceModel,
+    SequenceCellKind,
+    hidden_size_for_budget,
+)
+from .unet import UNET_PRESETS, UPSAMPLE_MODES, UNet, UNetConfig, UpsampleMode
 from .urnn import URNNCell, URNNCellConfig
 
 __all__ = [
@@ -53,11 +88,15 @@ __all__ = [
     "EMBEDDINGS",
     "LAYER_KINDS",
     "MULTIRESNET_PRESETS",
+    "NORMS",
+    "OUTPUT_ACTIVATIONS",
     "RECURRENT_KINDS",
     "SEQUENCE_CELLS",
     "UNET_PRESETS",
+    "UPSAMPLE_MODES",
     "VGG11",
     "ARState",
+    "CellKind",
     "ComplexGatedCell",
     "ComplexGatedCellConfig",
     "ConfigMixin",
@@ -65,8 +104,10 @@ __all__ = [
     "ConvLSTMCell",
     "ConvLSTMNet",
     "ConvLSTMNetConfig",
+    "EmbeddingKind",
     "GRUCellWrapper",
     "LSTMCellWrapper",
+    "LayerKind",
     "LogisticMixtureHead",
     "MultiresAR",
     "MultiresARConfig",
@@ -74,22 +115,29 @@ __all__ = [
     "MultiresNet",
     "MultiresNetConfig",
     "NonLocal2d",
+    "NormKind",
+    "OutputActivation",
     "RNNCellConfig",
+    "RecurrentKind",
     "RecurrentSequenceModel",
     "ResNet18",
     "ResNet18Config",
     "RotationConvGRUCell",
+    "SequenceCellKind",
     "UNet",
     "UNetConfig",
     "URNNCell",
     "URNNCellConfig",
+    "UpsampleMode",
     "VGG11Config",
     "arma_kwargs",
     "bits_per_dim",
     "check_layer_kind",
+    "conv_kwargs",
     "count_parameters",
     "hidden_size_for_budget",
     "is_arma",
+    "literal_type",
     "make_conv2d",
     "masked_mean",
     "mixture_log_probs",

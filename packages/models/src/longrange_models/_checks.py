@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["positive_int"]
+__all__ = ["positive_int", "positive_ints"]
 
 
-def positive_int(name: str, value: Any) -> int:
-    """Return ``value`` if it is an int >= 1; ``TypeError``/``ValueError`` naming ``name``."""
+def positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` if it is an int >= ``minimum``; ``TypeError``/``ValueError`` naming
+    ``name``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} should be >= 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} should be >= {minimum}, got {value}")
     return value
+
+
+def positive_ints(**values: Any) -> None:
+    """``positive_int`` on each ``name=value``, in order."""
+    for name, value in values.items():
+        positive_int(name, value)

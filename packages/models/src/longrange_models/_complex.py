@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .config import count_parameters
+
 __all__ = [
     "ComplexParamsMixin",
     "check_vector_input",
@@ -39,16 +41,7 @@ def complex_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def real_parameter_count(module: nn.Module, trainable_only: bool = True) -> int:
     """Stored real numbers of ``module``'s parameters (complex entries count 2; shared once)."""
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module should be an nn.Module, got {type(module).__name__}")
-    seen: set[int] = set()
-    total = 0
-    for p in module.parameters():
-        if id(p) in seen or (trainable_only and not p.requires_grad):
-            continue
-        seen.add(id(p))
-        total += p.numel() * (2 if p.is_complex() else 1)
-    return total
+    return count_parameters(module, trainable_only, complex_as_two=True)
 
 
 def check_vector_input(name: str, x: Any, features: int, real: bool = True) -> Tensor:

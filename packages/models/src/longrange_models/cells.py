@@ -17,13 +17,14 @@ kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from ._checks import positive_int
-from .factory import check_layer_kind, make_conv2d
+from .factory import LayerKind, check_layer_kind, make_conv2d
 
 __all__ = ["ConvGRUCell", "ConvLSTMCell"]
 
@@ -31,19 +32,38 @@ State = tuple[Tensor, ...]
 
 
 class _ConvCell(nn.Module):
-    """What both cells share: argument checks, the zero state, the loop over time."""
+    """What the cells share: the arguments (see
+    [`ConvLSTMCell`][longrange_models.ConvLSTMCell]), the zero state, the loop over time.
+
+    A cell defines ``_build(conv)`` (its convolutions, each ``conv(C_out)`` from
+    ``cat([x_t, h])``), ``num_states`` and ``step``."""
 
     num_states: int
     gates: nn.Conv2d
 
     def __init__(
-        self, in_channels: int, hidden_channels: int, layer: str, kernel_size: int
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        layer: LayerKind = "conv",
+        kernel_size: int = 3,
+        dilation: int | None = None,
+        ar_order: int = 1,
+        **arma_options: Any,
     ) -> None:
         super().__init__()
         self.in_channels = positive_int("in_channels", in_channels)
         self.hidden_channels = positive_int("hidden_channels", hidden_channels)
         self.layer = check_layer_kind(layer)
         self.kernel_size = kernel_size
+        conv_args: dict[str, Any] = {"dilation": dilation, "ar_order": ar_order, **arma_options}
+        total = self.in_channels + self.hidden_channels
+        self._build(lambda out: make_conv2d(layer, total, out, kernel_size, **conv_args))
+        self.reset_parameters()
+
+    def _build(self, conv: Callable[[int], nn.Conv2d]) -> None:  # pragma: no cover
+        """Create the cell's convolutions; ``conv(C_out)`` makes one from ``cat([x_t, h])``."""
+        raise NotImplementedError
 
     def init_state(
         self,
@@ -144,27 +164,8 @@ class ConvLSTMCell(_ConvCell):
 
     num_states = 2
 
-    def __init__(
-        self,
-        in_channels: int,
-        hidden_channels: int,
-        layer: str = "conv",
-        kernel_size: int = 3,
-        dilation: int | None = None,
-        ar_order: int = 1,
-        **arma_options: Any,
-    ) -> None:
-        super().__init__(in_channels, hidden_channels, layer, kernel_size)
-        self.gates = make_conv2d(
-            layer,
-            self.in_channels + self.hidden_channels,
-            4 * self.hidden_channels,
-            kernel_size,
-            dilation=dilation,
-            ar_order=ar_order,
-            **arma_options,
-        )
-        self.reset_parameters()
+    def _build(self, conv: Callable[[int], nn.Conv2d]) -> None:
+        self.gates = conv(4 * self.hidden_channels)
 
     def step(self, x_t: Tensor, state: State) -> tuple[Tensor, State]:
         """One time step.
@@ -198,22 +199,9 @@ class ConvGRUCell(_ConvCell):
 
     num_states = 1
 
-    def __init__(
-        self,
-        in_channels: int,
-        hidden_channels: int,
-        layer: str = "conv",
-        kernel_size: int = 3,
-        dilation: int | None = None,
-        ar_order: int = 1,
-        **arma_options: Any,
-    ) -> None:
-        super().__init__(in_channels, hidden_channels, layer, kernel_size)
-        conv_args: dict[str, Any] = {"dilation": dilation, "ar_order": ar_order, **arma_options}
-        total = self.in_channels + self.hidden_channels
-        self.gates = make_conv2d(layer, total, 2 * self.hidden_channels, kernel_size, **conv_args)
-        self.candidate = make_conv2d(layer, total, self.hidden_channels, kernel_size, **conv_args)
-        self.reset_parameters()
+    def _build(self, conv: Callable[[int], nn.Conv2d]) -> None:
+        self.gates = conv(2 * self.hidden_channels)
+        self.candidate = conv(self.hidden_channels)
 
     def step(self, x_t: Tensor, state: State) -> tuple[Tensor, State]:
         """One time step.

@@ -22,18 +22,18 @@ Legend: N batch, C channels, H height, W width, w ``width`` (64 in the papers).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from arma_core import ARMA2d
+from arma_core import ARMA2d, Boundary, Method
+from arma_stability import Reparam
 
-from ._checks import positive_int
+from ._checks import positive_int, positive_ints
 from .config import ConfigMixin
-from .factory import arma_kwargs, check_layer_kind, is_arma, make_conv2d
+from .factory import LayerKind, conv_kwargs, is_arma, make_conv2d
 
 __all__ = ["VGG11", "ResNet18", "ResNet18Config", "VGG11Config"]
 
@@ -66,31 +66,6 @@ def _check_input(x: Tensor, channels: int, multiple: int, name: str) -> None:
         raise ValueError(f"{name} needs H and W divisible by {multiple}, got H={h}, W={w}")
 
 
-def _factory_args(layer: str, kernel_size: int, ar_order: int, **options: Any) -> dict[str, Any]:
-    check_layer_kind(layer)
-    return {"layer": layer, "kernel_size": kernel_size, **arma_kwargs(layer, ar_order, **options)}
-
-
-@dataclasses.dataclass(frozen=True)
-class VGG11Config:
-    """The arguments of [`VGG11`][longrange_models.VGG11] (JSON-safe)."""
-
-    num_classes: int = 10
-    in_channels: int = 3
-    layer: str = "conv"
-    width: int = 64
-    kernel_size: int = 3
-    ar_order: int = 1
-    batch_norm: bool = True
-    hidden: tuple[int, ...] | list[int] = ()
-    dropout: float = 0.0
-    ar_init: float | tuple[float, float] | list[float] = 0.0
-    boundary: str = "circular"
-    reparam: str = "stable"
-    ar_eps: float | None = None
-    method: str = "auto"
-
-
 class VGG11(ConfigMixin, nn.Module):
     """CIFAR VGG-11: images ``(N, C_in, H, W)`` (H, W divisible by 32) -> logits ``(N, classes)``.
 
@@ -111,13 +86,11 @@ class VGG11(ConfigMixin, nn.Module):
         method: as ``ar_init``.
     """
 
-    config_class: ClassVar[type] = VGG11Config
-
     def __init__(
         self,
         num_classes: int = 10,
         in_channels: int = 3,
-        layer: str = "conv",
+        layer: LayerKind = "conv",
         width: int = 64,
         kernel_size: int = 3,
         ar_order: int = 1,
@@ -125,39 +98,19 @@ class VGG11(ConfigMixin, nn.Module):
         hidden: Sequence[int] = (),
         dropout: float = 0.0,
         ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: str = "circular",
-        reparam: str = "stable",
+        boundary: Boundary = "circular",
+        reparam: Reparam = "stable",
         ar_eps: float | None = None,
-        method: str = "auto",
+        method: Method = "auto",
     ) -> None:
         super().__init__()
-        for name, v in (("num_classes", num_classes), ("in_channels", in_channels)):
-            positive_int(name, v)
-        positive_int("width", width)
+        positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
         hidden = tuple(positive_int("hidden", h) for h in hidden)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
-        self._store_config(
-            num_classes=num_classes,
-            in_channels=in_channels,
-            layer=layer,
-            width=width,
-            kernel_size=kernel_size,
-            ar_order=ar_order,
-            batch_norm=bool(batch_norm),
-            hidden=hidden,
-            dropout=float(dropout),
-            ar_init=ar_init,
-            boundary=boundary,
-            reparam=reparam,
-            ar_eps=ar_eps,
-            method=method,
-        )
-        conv = _factory_args(
-            layer, kernel_size, ar_order, ar_init=ar_init, boundary=boundary, reparam=reparam,
-            ar_eps=ar_eps, method=method,
-        )  # fmt: skip
+        self._store_config(locals(), batch_norm=bool(batch_norm), dropout=float(dropout))
+        conv = conv_kwargs(self.config)
         self.in_channels = in_channels
         layers: list[nn.Module] = []
         c = in_channels
@@ -217,23 +170,6 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-@dataclasses.dataclass(frozen=True)
-class ResNet18Config:
-    """The arguments of [`ResNet18`][longrange_models.ResNet18] (JSON-safe)."""
-
-    num_classes: int = 10
-    in_channels: int = 3
-    layer: str = "conv"
-    width: int = 64
-    kernel_size: int = 3
-    ar_order: int = 1
-    ar_init: float | tuple[float, float] | list[float] = 0.0
-    boundary: str = "circular"
-    reparam: str = "stable"
-    ar_eps: float | None = None
-    method: str = "auto"
-
-
 class ResNet18(ConfigMixin, nn.Module):
     """CIFAR ResNet-18: images ``(N, C_in, H, W)`` (any H, W) -> logits ``(N, num_classes)``.
 
@@ -253,44 +189,25 @@ class ResNet18(ConfigMixin, nn.Module):
     Convolutions have no bias (BatchNorm follows each), as the usual CIFAR ResNet.
     """
 
-    config_class: ClassVar[type] = ResNet18Config
-
     def __init__(
         self,
         num_classes: int = 10,
         in_channels: int = 3,
-        layer: str = "conv",
+        layer: LayerKind = "conv",
         width: int = 64,
         kernel_size: int = 3,
         ar_order: int = 1,
         ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: str = "circular",
-        reparam: str = "stable",
+        boundary: Boundary = "circular",
+        reparam: Reparam = "stable",
         ar_eps: float | None = None,
-        method: str = "auto",
+        method: Method = "auto",
     ) -> None:
         super().__init__()
-        for name, v in (("num_classes", num_classes), ("in_channels", in_channels)):
-            positive_int(name, v)
-        positive_int("width", width)
+        positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
         ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
-        self._store_config(
-            num_classes=num_classes,
-            in_channels=in_channels,
-            layer=layer,
-            width=width,
-            kernel_size=kernel_size,
-            ar_order=ar_order,
-            ar_init=ar_init,
-            boundary=boundary,
-            reparam=reparam,
-            ar_eps=ar_eps,
-            method=method,
-        )
-        conv = _factory_args(
-            layer, kernel_size, ar_order, ar_init=ar_init, boundary=boundary, reparam=reparam,
-            ar_eps=ar_eps, method=method,
-        )  # fmt: skip
+        self._store_config(locals())
+        conv = conv_kwargs(self.config)
         conv["bias"] = False
         self.in_channels = in_channels
         self.stem = make_conv2d(in_channels=in_channels, out_channels=width, **conv)
@@ -317,3 +234,8 @@ class ResNet18(ConfigMixin, nn.Module):
         c = self.config
         s = f"num_classes={c.num_classes}, in_channels={c.in_channels}, layer={c.layer!r}"
         return s + f", width={c.width}" + (f", ar_order={c.ar_order}" if is_arma(c.layer) else "")
+
+
+#: The config dataclasses built from the constructors' signatures.
+VGG11Config = VGG11.config_class
+ResNet18Config = ResNet18.config_class

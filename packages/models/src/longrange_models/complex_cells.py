@@ -29,9 +29,8 @@ both gates open (``z ≈ 1``) it swung between 1e-26 and 1e4 with the gate bias,
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any, ClassVar
+from typing import Any, Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -43,22 +42,11 @@ from arma_core.spectral import unitary_circulant_conv1d
 from ._complex import complex_glorot_
 from ._vector_cell import State, VectorCell
 
-__all__ = ["RECURRENT_KINDS", "ComplexGatedCell", "ComplexGatedCellConfig"]
+__all__ = ["RECURRENT_KINDS", "ComplexGatedCell", "ComplexGatedCellConfig", "RecurrentKind"]
 
-RECURRENT_KINDS = ("circulant", "unitary")
-"""Kinds of unitary recurrent matrix."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ComplexGatedCellConfig:
-    """The constructor arguments of
-    [`ComplexGatedCell`][longrange_models.complex_cells.ComplexGatedCell]."""
-
-    input_size: int = 1
-    hidden_size: int = 64
-    recurrent: str = "circulant"
-    output_size: int | None = None
-    gate_bias: float = 4.0
+#: Kinds of unitary recurrent matrix.
+RecurrentKind = Literal["circulant", "unitary"]
+RECURRENT_KINDS: tuple[RecurrentKind, ...] = get_args(RecurrentKind)
 
 
 class _UnitaryCirculant(nn.Module):
@@ -100,7 +88,6 @@ class ComplexGatedCell(VectorCell):
         ``y_t (N, F)`` real.
     """
 
-    config_class: ClassVar[type] = ComplexGatedCellConfig
     is_complex = True
 
     def __init__(
@@ -108,7 +95,7 @@ class ComplexGatedCell(VectorCell):
         input_size: int,
         hidden_size: int,
         *,
-        recurrent: str = "circulant",
+        recurrent: RecurrentKind = "circulant",
         output_size: int | None = None,
         gate_bias: float = 4.0,
     ) -> None:
@@ -117,13 +104,7 @@ class ComplexGatedCell(VectorCell):
             raise ValueError(f"recurrent should be one of {RECURRENT_KINDS}, got {recurrent!r}")
         if isinstance(gate_bias, bool) or not isinstance(gate_bias, int | float):
             raise TypeError(f"gate_bias should be a float, got {gate_bias!r}")
-        self._store_config(
-            input_size=input_size,
-            hidden_size=hidden_size,
-            recurrent=recurrent,
-            output_size=output_size,
-            gate_bias=float(gate_bias),
-        )
+        self._store_config(locals(), gate_bias=float(gate_bias))
         self.recurrent = recurrent
         self.gate_bias = float(gate_bias)
         h, i, c64 = self.hidden_size, self.input_size, torch.complex64
@@ -182,3 +163,7 @@ class ComplexGatedCell(VectorCell):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", recurrent={self.recurrent!r}"
+
+
+#: The config dataclass built from ``ComplexGatedCell``'s signature.
+ComplexGatedCellConfig = ComplexGatedCell.config_class

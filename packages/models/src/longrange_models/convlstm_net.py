@@ -18,20 +18,31 @@ probability ``teacher_forcing`` per sample and step, the ground truth (scheduled
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from arma_core import Boundary, Method
+from arma_stability import Reparam
+
+from ._checks import positive_int, positive_ints
 from .cells import ConvGRUCell, ConvLSTMCell
-from .config import ConfigMixin
-from .factory import ARMA_DEFAULTS, check_layer_kind, is_arma
+from .config import ConfigMixin, literal_type
+from .factory import ARMA_DEFAULTS, LayerKind, check_layer_kind, is_arma
 from .non_local import NonLocal2d
 from .rotation_gru import RotationConvGRUCell
 
-__all__ = ["CELLS", "PRESETS", "ConvLSTMNet", "ConvLSTMNetConfig"]
+__all__ = [
+    "CELLS",
+    "OUTPUT_ACTIVATIONS",
+    "PRESETS",
+    "CellKind",
+    "ConvLSTMNet",
+    "ConvLSTMNetConfig",
+    "OutputActivation",
+]
 
 #: Recurrent cell kinds. A cell class with ``needs_size = True`` (``"rotation_gru"``) is built
 #: with ``size=`` the frame size after patching, so the model needs ``frame_size``.
@@ -40,34 +51,9 @@ CELLS: dict[str, type[nn.Module]] = {
     "gru": ConvGRUCell,
     "rotation_gru": RotationConvGRUCell,
 }
-_ACTIVATIONS = ("sigmoid", "none")
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvLSTMNetConfig:
-    """The constructor arguments of [`ConvLSTMNet`][longrange_models.ConvLSTMNet] (JSON-safe)."""
-
-    in_channels: int = 1
-    hidden_channels: int = 32
-    num_layers: int = 12
-    block_size: int = 3
-    layer: str = "conv"
-    kernel_size: int = 3
-    dilation: int | None = None
-    ar_order: int = 1
-    cell: str = "lstm"
-    patch_size: int = 1
-    non_local_layers: tuple[int, ...] = ()
-    output_activation: str = "sigmoid"
-    skip_stride: int | None = 2
-    non_local_sub_sample: bool = True
-    ar_init: float | tuple[float, float] = 0.0
-    boundary: str = "circular"
-    reparam: str = "stable"
-    ar_eps: float = 1e-2
-    method: str = "auto"
-    frame_size: tuple[int, int] | None = None
-
+#: What the output convolution's logits go through.
+OutputActivation = Literal["sigmoid", "none"]
+OUTPUT_ACTIVATIONS: tuple[OutputActivation, ...] = get_args(OutputActivation)
 
 _NL = (2, 5)  # after the 3rd and 6th layer (0-based indices): the outputs of blocks 1 and 2
 
@@ -82,13 +68,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 PRESETS.update({f"{k}_nl": {**v, "non_local_layers": _NL} for k, v in list(PRESETS.items())})
 
-
-def _int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} should be >= {minimum}, got {value}")
-    return value
+if TYPE_CHECKING:  # the names are the table's keys, known at run time; a type checker sees str
+    CellKind = str
+else:
+    #: A key of [`CELLS`][longrange_models.CELLS], as a ``Literal`` (command-line choices).
+    CellKind = literal_type(CELLS)
 
 
 def _shape(x: Any) -> Any:
@@ -108,8 +92,9 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         kernel_size: of the cells' (moving-average) convolutions, odd.
         dilation: of those convolutions; default per kind (2 for the dilated kinds).
         ar_order: AR stages per axis for the ARMA kinds (1 = the papers' AR kernel 3×3).
-        cell: ``"lstm"`` ([`ConvLSTMCell`][longrange_models.ConvLSTMCell]), ``"gru"`` or
-            ``"rotation_gru"`` (needs ``frame_size``;
+        cell: a key of [`CELLS`][longrange_models.CELLS]: ``"lstm"``
+            ([`ConvLSTMCell`][longrange_models.ConvLSTMCell]), ``"gru"`` or ``"rotation_gru"``
+            (needs ``frame_size``;
             [`RotationConvGRUCell`][longrange_models.rotation_gru.RotationConvGRUCell]).
         patch_size: ``p``; frames are processed as ``(C·p², H/p, W/p)``.
         non_local_layers: 0-based indices of the cells after which a
@@ -130,9 +115,13 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
 
     Shape:
         ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.
+
+    ``ConvLSTMNet.preset(name, **overrides)`` builds a model of
+    [`PRESETS`][longrange_models.CONVLSTM_PRESETS] (``conv3``, ``conv5``, ``dilated``, ``arma``,
+    ``dilated_arma`` and each with ``_nl``); the config dataclass is ``ConvLSTMNetConfig``.
     """
 
-    config_class: ClassVar[type] = ConvLSTMNetConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 
     def __init__(
         self,
@@ -140,32 +129,28 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         hidden_channels: int = 32,
         num_layers: int = 12,
         block_size: int = 3,
-        layer: str = "conv",
+        layer: LayerKind = "conv",
         kernel_size: int = 3,
         dilation: int | None = None,
         ar_order: int = 1,
-        cell: str = "lstm",
+        cell: CellKind = "lstm",
         patch_size: int = 1,
         non_local_layers: tuple[int, ...] | list[int] = (),
-        output_activation: str = "sigmoid",
+        output_activation: OutputActivation = "sigmoid",
         skip_stride: int | None = 2,
         non_local_sub_sample: bool = True,
         ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: str = "circular",
-        reparam: str = "stable",
+        boundary: Boundary = "circular",
+        reparam: Reparam = "stable",
         ar_eps: float = 1e-2,
-        method: str = "auto",
+        method: Method = "auto",
         frame_size: tuple[int, int] | list[int] | None = None,
     ) -> None:
         super().__init__()
-        for name, v in (
-            ("in_channels", in_channels),
-            ("hidden_channels", hidden_channels),
-            ("num_layers", num_layers),
-            ("block_size", block_size),
-            ("patch_size", patch_size),
-        ):
-            _int(name, v)
+        positive_ints(
+            in_channels=in_channels, hidden_channels=hidden_channels, num_layers=num_layers,
+            block_size=block_size, patch_size=patch_size,
+        )  # fmt: skip
         if num_layers % block_size:
             raise ValueError(
                 f"block_size should divide num_layers={num_layers}, got block_size={block_size}"
@@ -173,15 +158,16 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         check_layer_kind(layer)
         if cell not in CELLS:
             raise ValueError(f"cell should be one of {tuple(CELLS)}, got {cell!r}")
-        if output_activation not in _ACTIVATIONS:
+        if output_activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(
-                f"output_activation should be one of {_ACTIVATIONS}, got {output_activation!r}"
+                f"output_activation should be one of {OUTPUT_ACTIVATIONS}, "
+                f"got {output_activation!r}"
             )
         if skip_stride is not None:
-            _int("skip_stride", skip_stride)
+            positive_int("skip_stride", skip_stride)
         if not isinstance(non_local_layers, tuple | list):
             raise TypeError(f"non_local_layers should be a tuple of ints, got {non_local_layers!r}")
-        nl = tuple(_int("non_local_layers", i, 0) for i in non_local_layers)
+        nl = tuple(positive_int("non_local_layers", i, 0) for i in non_local_layers)
         if len(set(nl)) != len(nl) or any(i >= num_layers for i in nl):
             raise ValueError(
                 f"non_local_layers should be distinct indices in [0, {num_layers}), got {nl}"
@@ -192,7 +178,8 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         if frame_size is not None:
             if not isinstance(frame_size, tuple | list) or len(frame_size) != 2:
                 raise ValueError(f"frame_size should be (H, W), got {frame_size!r}")
-            frame_size = (_int("frame_size", frame_size[0]), _int("frame_size", frame_size[1]))
+            h, w = (positive_int("frame_size", side) for side in frame_size)
+            frame_size = (h, w)
             if frame_size[0] % patch_size or frame_size[1] % patch_size:
                 raise ValueError(
                     f"patch_size={patch_size} should divide frame_size, got {frame_size}"
@@ -214,26 +201,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     raise ValueError(f"{name}={v!r} needs an ARMA layer kind, got layer={layer!r}")
             arma = {}
         self._store_config(
-            in_channels=in_channels,
-            hidden_channels=hidden_channels,
-            num_layers=num_layers,
-            block_size=block_size,
-            layer=layer,
-            kernel_size=kernel_size,
-            dilation=dilation,
-            ar_order=ar_order,
-            cell=cell,
-            patch_size=patch_size,
-            non_local_layers=nl,
-            output_activation=output_activation,
-            skip_stride=skip_stride,
-            non_local_sub_sample=bool(non_local_sub_sample),
-            ar_init=ar_init,
-            boundary=boundary,
-            reparam=reparam,
-            ar_eps=ar_eps,
-            method=method,
-            frame_size=frame_size,
+            locals(), non_local_layers=nl, non_local_sub_sample=bool(non_local_sub_sample)
         )
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.num_layers, self.block_size = num_layers, block_size
@@ -277,15 +245,6 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         """Whether block ``block``'s output is concatenated with block ``block − skip_stride``'s."""
         return self.skip_stride is not None and block >= self.skip_stride
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> ConvLSTMNet:
-        """A model from [`PRESETS`][longrange_models.CONVLSTM_PRESETS] (``conv3``, ``conv5``,
-        ``dilated``, ``arma``, ``dilated_arma`` and each with ``_nl``), with any argument
-        overridden."""
-        if name not in PRESETS:
-            raise ValueError(f"name should be one of {sorted(PRESETS)}, got {name!r}")
-        return cls(**{**PRESETS[name], **overrides})
-
     # ------------------------------------------------------------------ forward
     def _check_inputs(
         self, inputs: Tensor, future: int, targets: Tensor | None, teacher_forcing: float
@@ -306,7 +265,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             )
         if h % p or w % p:
             raise ValueError(f"patch_size={p} should divide the frame size, got H×W = {h}×{w}")
-        _int("future", future)
+        positive_int("future", future)
         if isinstance(teacher_forcing, bool) or not isinstance(teacher_forcing, int | float):
             raise TypeError(f"teacher_forcing should be a float, got {teacher_forcing!r}")
         if not 0.0 <= teacher_forcing <= 1.0:
@@ -407,3 +366,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         if cfg.skip_stride != 2:
             s += f", skip_stride={cfg.skip_stride}"
         return s + f", output_activation={cfg.output_activation!r}"
+
+
+#: The config dataclass built from ``ConvLSTMNet``'s signature.
+ConvLSTMNetConfig = ConvLSTMNet.config_class

@@ -8,7 +8,7 @@ stride 1, so swapping the kind never changes a model's shapes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from torch import nn
 
@@ -20,15 +20,19 @@ from ._checks import positive_int
 __all__ = [
     "ARMA_DEFAULTS",
     "LAYER_KINDS",
+    "LayerKind",
     "arma_kwargs",
     "check_layer_kind",
+    "conv_kwargs",
     "is_arma",
     "make_conv2d",
 ]
 
+#: A layer kind: the ``layer`` argument of every 2D model (and of the apps' command lines).
+LayerKind = Literal["conv", "dilated", "arma", "dilated-arma"]
 #: The valid layer kinds, in the papers' order.
-LAYER_KINDS: tuple[str, ...] = ("conv", "dilated", "arma", "dilated-arma")
-_DEFAULT_DILATION = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
+LAYER_KINDS: tuple[LayerKind, ...] = get_args(LayerKind)
+_DEFAULT_DILATION: dict[LayerKind, int] = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
 #: The ARMA options a model passes through, at [`arma_core.ARMA2d`][arma_core.ARMA2d]'s defaults.
 ARMA_DEFAULTS: dict[str, Any] = {
     "ar_init": 0.0,
@@ -40,7 +44,7 @@ ARMA_DEFAULTS: dict[str, Any] = {
 _ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
 
 
-def check_layer_kind(layer: str) -> str:
+def check_layer_kind(layer: str) -> LayerKind:
     """Return ``layer`` if it is one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS], else raise a
     ``ValueError``."""
     if not isinstance(layer, str) or layer not in LAYER_KINDS:
@@ -54,7 +58,7 @@ def is_arma(layer: str) -> bool:
 
 
 def make_conv2d(
-    layer: str,
+    layer: LayerKind,
     in_channels: int,
     out_channels: int,
     kernel_size: int = 3,
@@ -138,3 +142,16 @@ def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
         if value is not None and (is_arma(layer) or value != ARMA_DEFAULTS[name]):
             out[name] = value
     return out
+
+
+def conv_kwargs(config: Any) -> dict[str, Any]:
+    """The [`make_conv2d`][longrange_models.make_conv2d] arguments a model's ``config`` holds:
+    ``layer``, ``kernel_size``, ``ar_order`` and the ARMA options, through
+    [`arma_kwargs`][longrange_models.arma_kwargs] (options at their defaults dropped)."""
+    options = {name: getattr(config, name) for name in ARMA_DEFAULTS}
+    layer = check_layer_kind(config.layer)
+    return {
+        "layer": layer,
+        "kernel_size": config.kernel_size,
+        **arma_kwargs(layer, config.ar_order, **options),
+    }

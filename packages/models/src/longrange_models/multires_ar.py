@@ -42,7 +42,7 @@ from .logistic_mixture import (
     mixture_params,
     mixture_sample,
 )
-from .multiresnet import MultiresBlock
+from .multiresnet import NormKind, block_stack
 
 __all__ = [
     "AR_PAPER_PARAMETERS",
@@ -68,26 +68,6 @@ class ARState:
     blocks: list[StreamState]
     batch: int
     t: int = 0
-
-
-@dataclass(frozen=True)
-class MultiresARConfig:
-    """Constructor arguments of [`MultiresAR`][longrange_models.MultiresAR] (JSON values only)."""
-
-    in_channels: int = 3
-    seq_len: int = 1024
-    channels: int = 512
-    num_blocks: int = 48
-    kernel_size: int = 4
-    depth: int | None = None
-    tree_select: str = "fading"
-    memory_size: int | None = None
-    init: str = "xavier"
-    num_mixtures: int = 10
-    dropout: float = 0.1
-    norm: str = "layer"
-    prenorm: bool = False
-    method: str = "auto"
 
 
 #: App. C.4's CIFAR-10 model (48 blocks, 512 channels, K = 4, 10 logistics, dropout 0.1,
@@ -120,9 +100,12 @@ class MultiresAR(ConfigMixin, nn.Module):
         norm: ``"layer"``, ``"batch"`` or ``"none"``.
         prenorm: pre-norm blocks instead of the paper's post-norm.
         method: the MultiresConv's forward path.
+
+    ``MultiresAR.preset(name, **overrides)`` builds the paper's model ``name`` (a key of
+    [`AR_PRESETS`][longrange_models.AR_PRESETS]); the config dataclass is ``MultiresARConfig``.
     """
 
-    config_class: ClassVar[type] = MultiresARConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = AR_PRESETS
 
     def __init__(
         self,
@@ -137,7 +120,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         init: str = "xavier",
         num_mixtures: int = 10,
         dropout: float = 0.1,
-        norm: str = "layer",
+        norm: NormKind = "layer",
         prenorm: bool = False,
         method: str = "auto",
     ) -> None:
@@ -148,30 +131,9 @@ class MultiresAR(ConfigMixin, nn.Module):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} should be a positive int, got {v!r}")
         self.num_params = mixture_params(in_channels, num_mixtures)  # checks num_mixtures
-        self._store_config(
-            in_channels=in_channels, seq_len=seq_len, channels=channels, num_blocks=num_blocks,
-            kernel_size=kernel_size, depth=depth, tree_select=tree_select,
-            memory_size=memory_size, init=init, num_mixtures=num_mixtures, dropout=dropout,
-            norm=norm, prenorm=prenorm, method=method,
-        )  # fmt: skip
+        self._store_config(locals())
         self.encoder = nn.Conv1d(in_channels, channels, 1)
-        self.blocks = nn.ModuleList(
-            MultiresBlock(
-                channels,
-                kernel_size,
-                depth,
-                seq_len,
-                tree_select,
-                memory_size,
-                init,
-                dropout,
-                norm,
-                prenorm,
-                extra_conv=True,
-                method=method,
-            )
-            for _ in range(num_blocks)
-        )
+        self.blocks = block_stack(self.config, extra_conv=True)
         self.head = LogisticMixtureHead(channels, in_channels, num_mixtures)
 
     # -- full forward ------------------------------------------------------------------------
@@ -326,17 +288,13 @@ class MultiresAR(ConfigMixin, nn.Module):
             out[..., i] = self._draw(params, generator)
         return out
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> MultiresAR:
-        """The paper's model for ``name`` (a key of [`AR_PRESETS`][longrange_models.AR_PRESETS]),
-        with ``overrides``."""
-        if name not in AR_PRESETS:
-            raise ValueError(f"name should be one of {sorted(AR_PRESETS)}, got {name!r}")
-        return cls(**{**AR_PRESETS[name], **overrides})
-
     def extra_repr(self) -> str:
         cfg = self.config
         return (
             f"in_channels={cfg.in_channels}, seq_len={cfg.seq_len}, "
             f"num_mixtures={cfg.num_mixtures}, kernel_size={cfg.kernel_size}"
         )
+
+
+#: The config dataclass built from ``MultiresAR``'s signature.
+MultiresARConfig = MultiresAR.config_class

@@ -16,8 +16,8 @@ Every block is causal, so padding *after* a sequence's valid positions changes n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+import inspect
+from typing import Any, ClassVar, Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -34,10 +34,14 @@ __all__ = [
     "MultiresBlock",
     "MultiresNet",
     "MultiresNetConfig",
+    "NormKind",
+    "block_stack",
     "masked_mean",
 ]
 
-NORMS = ("layer", "batch", "none")
+#: The norm of a MultiresBlock: LayerNorm over channels, BatchNorm1d, or none.
+NormKind = Literal["layer", "batch", "none"]
+NORMS: tuple[NormKind, ...] = get_args(NormKind)
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -45,7 +49,7 @@ def _positive_int(name: str, value: Any) -> None:
         raise ValueError(f"{name} should be a positive int, got {value!r}")
 
 
-def make_norm(kind: str, channels: int) -> nn.Module:
+def make_norm(kind: NormKind, channels: int) -> nn.Module:
     """``nn.LayerNorm(C)`` (``"layer"``), ``nn.BatchNorm1d(C)`` (``"batch"``) or the identity."""
     if kind == "layer":
         return nn.LayerNorm(channels)
@@ -94,7 +98,7 @@ class MultiresBlock(nn.Module):
         memory_size: int | None = None,
         init: str = "xavier",
         dropout: float = 0.0,
-        norm: str = "layer",
+        norm: NormKind = "layer",
         prenorm: bool = False,
         extra_conv: bool = False,
         method: str = "auto",
@@ -199,6 +203,15 @@ class MultiresBlock(nn.Module):
         return s
 
 
+def block_stack(config: Any, **extra: Any) -> nn.ModuleList:
+    """``config.num_blocks`` [`MultiresBlock`][longrange_models.MultiresBlock]s, each built from
+    the fields of a model's ``config`` that are MultiresBlock arguments (same names), and
+    ``extra`` (e.g. ``extra_conv=True``)."""
+    names = [n for n in inspect.signature(MultiresBlock).parameters if hasattr(config, n)]
+    args = {n: getattr(config, n) for n in names} | extra
+    return nn.ModuleList(MultiresBlock(**args) for _ in range(config.num_blocks))
+
+
 def masked_mean(x: Tensor, lengths: Tensor | None = None) -> Tensor:
     """Mean over time of ``x (Tensor[N, C, L])``, over the first ``lengths[n]`` positions of
     sequence ``n`` if ``lengths (Tensor[N], ints in 1..L)`` is given: ``Tensor[N, C]``."""
@@ -215,27 +228,6 @@ def masked_mean(x: Tensor, lengths: Tensor | None = None) -> Tensor:
     lengths = lengths.to(x.device)
     mask = torch.arange(length, device=x.device) < lengths[:, None]  # (N, L)
     return (x * mask[:, None, :].to(x.dtype)).sum(-1) / lengths[:, None].to(x.dtype)
-
-
-@dataclass(frozen=True)
-class MultiresNetConfig:
-    """Constructor arguments of [`MultiresNet`][longrange_models.MultiresNet] (JSON values only)."""
-
-    num_classes: int
-    in_channels: int | None = None
-    num_tokens: int | None = None
-    channels: int = 256
-    num_blocks: int = 10
-    kernel_size: int = 2
-    depth: int | None = None
-    seq_len: int | None = None
-    tree_select: str = "fading"
-    memory_size: int | None = None
-    init: str = "xavier"
-    dropout: float = 0.0
-    norm: str = "layer"
-    prenorm: bool = False
-    method: str = "auto"
 
 
 #: The paper's classification models (App. C). ``listops``: the authors' vocabulary (``<pad>``,
@@ -296,12 +288,16 @@ class MultiresNet(ConfigMixin, nn.Module):
         init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
         dropout: channel dropout in every block (see
             [`MultiresBlock`][longrange_models.MultiresBlock]).
-        norm: ``"layer"``, ``"batch"`` or ``"none"``.
+        norm: ``"layer"``, ``"batch"`` or ``"none"`` ([`NormKind`][longrange_models.NormKind]).
         prenorm: pre-norm blocks (then one more norm before the pooling).
         method: the MultiresConv's forward path.
+
+    ``MultiresNet.preset(name, **overrides)`` builds the paper's configuration ``name`` (a key of
+    [`PRESETS`][longrange_models.MULTIRESNET_PRESETS]); the config dataclass is
+    ``MultiresNetConfig``.
     """
 
-    config_class: ClassVar[type] = MultiresNetConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 
     def __init__(
         self,
@@ -317,7 +313,7 @@ class MultiresNet(ConfigMixin, nn.Module):
         memory_size: int | None = None,
         init: str = "xavier",
         dropout: float = 0.0,
-        norm: str = "layer",
+        norm: NormKind = "layer",
         prenorm: bool = False,
         method: str = "auto",
     ) -> None:
@@ -336,28 +332,8 @@ class MultiresNet(ConfigMixin, nn.Module):
         else:
             _positive_int("num_tokens", num_tokens)
             self.encoder = nn.Embedding(num_tokens, channels)
-        self._store_config(
-            num_classes=num_classes, in_channels=in_channels, num_tokens=num_tokens,
-            channels=channels, num_blocks=num_blocks, kernel_size=kernel_size, depth=depth,
-            seq_len=seq_len, tree_select=tree_select, memory_size=memory_size, init=init,
-            dropout=dropout, norm=norm, prenorm=prenorm, method=method,
-        )  # fmt: skip
-        self.blocks = nn.ModuleList(
-            MultiresBlock(
-                channels,
-                kernel_size,
-                depth,
-                seq_len,
-                tree_select,
-                memory_size,
-                init,
-                dropout,
-                norm,
-                prenorm,
-                method=method,
-            )
-            for _ in range(num_blocks)
-        )
+        self._store_config(locals())
+        self.blocks = block_stack(self.config)
         self.final_norm = make_norm(norm, channels) if prenorm else None
         self.head = nn.Linear(channels, num_classes)
 
@@ -395,14 +371,6 @@ class MultiresNet(ConfigMixin, nn.Module):
         """
         return self.head(masked_mean(self.features(x), lengths))
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> MultiresNet:
-        """The paper's configuration ``name`` (a key of
-        [`PRESETS`][longrange_models.MULTIRESNET_PRESETS]), with ``overrides``."""
-        if name not in PRESETS:
-            raise ValueError(f"name should be one of {sorted(PRESETS)}, got {name!r}")
-        return cls(**{**PRESETS[name], **overrides})
-
     def extra_repr(self) -> str:
         cfg = self.config
         source = (
@@ -411,3 +379,7 @@ class MultiresNet(ConfigMixin, nn.Module):
             else (f"num_tokens={cfg.num_tokens}")
         )
         return f"{source}, num_classes={cfg.num_classes}, kernel_size={cfg.kernel_size}"
+
+
+#: The config dataclass built from ``MultiresNet``'s signature.
+MultiresNetConfig = MultiresNet.config_class

@@ -12,7 +12,6 @@ complex cells ([`complex_cells`][longrange_models.complex_cells],
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 from torch import Tensor, nn
@@ -22,16 +21,19 @@ from ._vector_cell import State, VectorCell
 __all__ = ["GRUCellWrapper", "LSTMCellWrapper", "RNNCellConfig"]
 
 
-@dataclasses.dataclass(frozen=True)
-class RNNCellConfig:
-    """The constructor arguments of the LSTM and GRU wrappers."""
+class _RNNCellWrapper(VectorCell, config_name="RNNCellConfig"):
+    """What both wrappers share: the arguments and the wrapped ``torch.nn`` cell."""
 
-    input_size: int = 1
-    hidden_size: int = 64
-    output_size: int | None = None
+    #: The wrapped cell class (``nn.LSTMCell`` or ``nn.GRUCell``).
+    rnn_cell: ClassVar[type[nn.Module]]
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None) -> None:
+        super().__init__(input_size, hidden_size, output_size)
+        self._store_config(locals())
+        self.cell = self.rnn_cell(self.input_size, self.hidden_size)
 
 
-class LSTMCellWrapper(VectorCell):
+class LSTMCellWrapper(_RNNCellWrapper):
     """``nn.LSTMCell`` with the vector-cell contract; state ``(h, c)``, each ``(N, H)``.
 
     Parameters: ``4H(I + H) + 8H`` (+ ``HO + O`` with a read-out).
@@ -42,13 +44,8 @@ class LSTMCellWrapper(VectorCell):
         output_size: ``O``; ``None``: ``y_t`` is ``h`` itself (``F = H``).
     """
 
-    config_class: ClassVar[type] = RNNCellConfig
+    rnn_cell = nn.LSTMCell
     num_states = 2
-
-    def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None) -> None:
-        super().__init__(input_size, hidden_size, output_size)
-        self._store_config(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
-        self.cell = nn.LSTMCell(self.input_size, self.hidden_size)
 
     def step(self, x_t: Tensor, state: State) -> tuple[Tensor, State]:
         """One step: ``x_t (N, I)``, ``state = (h, c)`` -> ``(y_t (N, F), (h_t, c_t))``."""
@@ -57,23 +54,22 @@ class LSTMCellWrapper(VectorCell):
         return self._output(h), (h, c)
 
 
-class GRUCellWrapper(VectorCell):
+class GRUCellWrapper(_RNNCellWrapper):
     """``nn.GRUCell`` with the vector-cell contract; state ``(h,)`` with ``h (N, H)``.
 
     Parameters: ``3H(I + H) + 6H`` (+ ``HO + O`` with a read-out). Arguments as
     [`LSTMCellWrapper`][longrange_models.rnn_baselines.LSTMCellWrapper].
     """
 
-    config_class: ClassVar[type] = RNNCellConfig
+    rnn_cell = nn.GRUCell
     num_states = 1
-
-    def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None) -> None:
-        super().__init__(input_size, hidden_size, output_size)
-        self._store_config(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
-        self.cell = nn.GRUCell(self.input_size, self.hidden_size)
 
     def step(self, x_t: Tensor, state: State) -> tuple[Tensor, State]:
         """One step: ``x_t (N, I)``, ``state = (h,)`` -> ``(y_t (N, F), (h_t,))``."""
         self._check_step(x_t, state)
         h = self.cell(x_t, state[0])
         return self._output(h), (h,)
+
+
+#: The constructor arguments of the LSTM and GRU wrappers (built from their signature).
+RNNCellConfig = _RNNCellWrapper.config_class

@@ -38,34 +38,18 @@ class RotationConvGRUCell(ConvGRUCell):
     ``h (N, K, H, W)``; ``step(x_t (N, C, H, W), state) -> (h_t, (h_t,))``.
 
     Args:
-        in_channels: ``C``.
-        hidden_channels: ``K``.
-        layer: convolution kind of the gates and candidate (``longrange_models.factory``).
-        kernel_size: of those convolutions (odd).
-        dilation: of those convolutions; default per kind.
-        ar_order: AR stages per axis for the ARMA kinds.
-        size: ``(H, W)`` of the frames the cell runs on (the angles are ``(K, H, W//2+1)``).
-        **arma_options: passed to ``arma_core.ARMA2d`` (ARMA kinds only).
+        *args: as [`ConvGRUCell`][longrange_models.cells.ConvGRUCell] (``in_channels``,
+            ``hidden_channels``, ``layer``, ``kernel_size``, ``dilation``, ``ar_order``).
+        size: ``(H, W)`` of the frames the cell runs on (the angles are ``(K, H, W//2+1)``);
+            keyword only.
+        **kwargs: as ``ConvGRUCell``: those arguments by name, and the ARMA options.
     """
 
     #: ConvLSTMNet passes ``size=`` (the frame size after patching) to cells that need it.
     needs_size = True
 
-    def __init__(
-        self,
-        in_channels: int,
-        hidden_channels: int,
-        layer: str = "conv",
-        kernel_size: int = 3,
-        dilation: int | None = None,
-        ar_order: int = 1,
-        *,
-        size: tuple[int, int] | list[int],
-        **arma_options: Any,
-    ) -> None:
-        super().__init__(
-            in_channels, hidden_channels, layer, kernel_size, dilation, ar_order, **arma_options
-        )
+    def __init__(self, *args: Any, size: tuple[int, int] | list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if not isinstance(size, tuple | list) or len(size) != 2:
             raise ValueError(f"size should be (H, W), got {size!r}")
         h, w = (positive_int("size", s) for s in size)

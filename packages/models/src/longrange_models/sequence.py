@@ -13,8 +13,7 @@ different cells compare at an equal parameter budget (the memory tasks).
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -24,15 +23,17 @@ from ._checks import positive_int
 from ._complex import real_parameter_count
 from ._vector_cell import State, VectorCell
 from .complex_cells import ComplexGatedCell
-from .config import ConfigMixin
+from .config import ConfigMixin, literal_type
 from .rnn_baselines import GRUCellWrapper, LSTMCellWrapper
 from .urnn import URNNCell
 
 __all__ = [
     "EMBEDDINGS",
     "SEQUENCE_CELLS",
+    "EmbeddingKind",
     "RecurrentSequenceModel",
     "RecurrentSequenceModelConfig",
+    "SequenceCellKind",
     "build_cell",
     "hidden_size_for_budget",
 ]
@@ -45,12 +46,19 @@ SEQUENCE_CELLS: dict[str, tuple[type[VectorCell], dict[str, Any]]] = {
     "complex_unitary": (ComplexGatedCell, {"recurrent": "unitary"}),
 }
 """Vector cell kinds: ``kind -> (class, extra constructor arguments)``."""
-EMBEDDINGS = ("one_hot", "learned")
-"""How token inputs become features."""
+#: How token inputs become features.
+EmbeddingKind = Literal["one_hot", "learned"]
+EMBEDDINGS: tuple[EmbeddingKind, ...] = get_args(EmbeddingKind)
+
+if TYPE_CHECKING:  # the names are the table's keys, known at run time; a type checker sees str
+    SequenceCellKind = str
+else:
+    #: A key of [`SEQUENCE_CELLS`][longrange_models.SEQUENCE_CELLS], as a ``Literal``.
+    SequenceCellKind = literal_type(SEQUENCE_CELLS)
 
 
 def build_cell(
-    kind: str, input_size: int, hidden_size: int, output_size: int | None = None
+    kind: SequenceCellKind, input_size: int, hidden_size: int, output_size: int | None = None
 ) -> VectorCell:
     """A cell of kind ``kind`` (a key of ``SEQUENCE_CELLS``) with a read-out to ``output_size``
     features (``None``: none)."""
@@ -90,18 +98,6 @@ def hidden_size_for_budget(
     return lo
 
 
-@dataclasses.dataclass(frozen=True)
-class RecurrentSequenceModelConfig:
-    """The constructor arguments of ``RecurrentSequenceModel`` (cell given as a kind)."""
-
-    cell: str = "lstm"
-    input_size: int = 1
-    output_size: int = 1
-    hidden_size: int | None = None
-    num_tokens: int | None = None
-    embedding: str = "one_hot"
-
-
 class RecurrentSequenceModel(ConfigMixin, nn.Module):
     """A vector cell run over a sequence, with token embedding and a real read-out.
 
@@ -123,17 +119,15 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
         ``x (N, T, I)`` real or ``(N, T)`` int64 -> ``(N, T, O)``.
     """
 
-    config_class: ClassVar[type] = RecurrentSequenceModelConfig
-
     def __init__(
         self,
-        cell: str | VectorCell = "lstm",
+        cell: SequenceCellKind | VectorCell = "lstm",
         input_size: int = 1,
         output_size: int = 1,
         hidden_size: int | None = None,
         *,
         num_tokens: int | None = None,
-        embedding: str = "one_hot",
+        embedding: EmbeddingKind = "one_hot",
     ) -> None:
         super().__init__()
         self.input_size = positive_int("input_size", input_size)
@@ -154,14 +148,7 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
                 raise ValueError(f"hidden_size is needed with cell={cell!r}, got None")
             positive_int("hidden_size", hidden_size)
             self.cell = build_cell(cell, input_size, hidden_size, output_size)
-            self._store_config(
-                cell=cell,
-                input_size=input_size,
-                output_size=output_size,
-                hidden_size=hidden_size,
-                num_tokens=num_tokens,
-                embedding=embedding,
-            )
+            self._store_config(locals())
         elif isinstance(cell, VectorCell):
             if cell.input_size != input_size:
                 raise ValueError(
@@ -225,3 +212,7 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
         if self.num_tokens is not None:
             s += f", num_tokens={self.num_tokens}, embedding={self.embedding_kind!r}"
         return s
+
+
+#: The config dataclass built from ``RecurrentSequenceModel``'s signature (the cell as a kind).
+RecurrentSequenceModelConfig = RecurrentSequenceModel.config_class

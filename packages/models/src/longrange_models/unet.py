@@ -18,51 +18,40 @@ Legend: N batch, C channels, H height, W width, w ``width``, D ``depth``.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from ._checks import positive_int
+from arma_core import Boundary, Method
+from arma_stability import Reparam
+
+from ._checks import positive_ints
 from .config import ConfigMixin
-from .factory import arma_kwargs, check_layer_kind, is_arma, make_conv2d
+from .factory import LayerKind, check_layer_kind, conv_kwargs, is_arma, make_conv2d
 from .non_local import NonLocal2d
 
-__all__ = ["UNET_PRESETS", "UNet", "UNetConfig"]
+__all__ = [
+    "UNET_PRESETS",
+    "UPSAMPLE_MODES",
+    "UNet",
+    "UNetConfig",
+    "UpsampleMode",
+]
 
-UPSAMPLE_MODES: tuple[str, ...] = ("nearest", "bilinear", "transposed")
+#: How the decoder upsamples (see ``_Up``).
+UpsampleMode = Literal["nearest", "bilinear", "transposed"]
+UPSAMPLE_MODES: tuple[UpsampleMode, ...] = get_args(UpsampleMode)
 
-#: The papers' settings (ISIC-2018: RGB in, one lesion-logit channel out), as ``UNet`` kwargs.
+#: The papers' models (ISIC-2018: RGB in, one lesion-logit channel out), as ``UNet`` kwargs:
+#: U-Net, ARMA U-Net, non-local U-Net, non-local ARMA U-Net. With the defaults (width 64, depth
+#: 4, nearest upsampling + 3×3 conv, BatchNorm) they are the authors' released ``U_Net``.
 UNET_PRESETS: dict[str, dict[str, Any]] = {
     "unet": {"in_channels": 3, "out_channels": 1, "layer": "conv"},
     "arma_unet": {"in_channels": 3, "out_channels": 1, "layer": "arma"},
     "nl_unet": {"in_channels": 3, "out_channels": 1, "layer": "conv", "non_local": True},
     "nl_arma_unet": {"in_channels": 3, "out_channels": 1, "layer": "arma", "non_local": True},
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class UNetConfig:
-    """The arguments of [`UNet`][longrange_models.UNet] (JSON-safe)."""
-
-    in_channels: int
-    out_channels: int
-    width: int = 64
-    depth: int = 4
-    layer: str = "conv"
-    kernel_size: int = 3
-    ar_order: int = 1
-    non_local: bool = False
-    non_local_inner: int | None = None
-    non_local_sub_sample: bool = False
-    batch_norm: bool = True
-    upsample: str = "nearest"
-    ar_init: float | tuple[float, float] | list[float] = 0.0
-    boundary: str = "circular"
-    reparam: str = "stable"
-    ar_eps: float | None = None
-    method: str = "auto"
 
 
 class _DoubleConv(nn.Sequential):
@@ -131,9 +120,13 @@ class UNet(ConfigMixin, nn.Module):
         reparam: as ``ar_init``.
         ar_eps: as ``ar_init``.
         method: as ``ar_init``.
+
+    ``UNet.preset(name, **overrides)`` builds one of the papers' models
+    [`UNET_PRESETS`][longrange_models.UNET_PRESETS] (``"unet"``, ``"arma_unet"``, ``"nl_unet"``,
+    ``"nl_arma_unet"``); the config dataclass is ``UNetConfig``.
     """
 
-    config_class: ClassVar[type] = UNetConfig
+    presets: ClassVar[dict[str, dict[str, Any]]] = UNET_PRESETS
 
     def __init__(
         self,
@@ -141,62 +134,34 @@ class UNet(ConfigMixin, nn.Module):
         out_channels: int,
         width: int = 64,
         depth: int = 4,
-        layer: str = "conv",
+        layer: LayerKind = "conv",
         kernel_size: int = 3,
         ar_order: int = 1,
         non_local: bool = False,
         non_local_inner: int | None = None,
         non_local_sub_sample: bool = False,
         batch_norm: bool = True,
-        upsample: str = "nearest",
+        upsample: UpsampleMode = "nearest",
         ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: str = "circular",
-        reparam: str = "stable",
+        boundary: Boundary = "circular",
+        reparam: Reparam = "stable",
         ar_eps: float | None = None,
-        method: str = "auto",
+        method: Method = "auto",
     ) -> None:
         super().__init__()
-        for name, v in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("width", width),
-            ("depth", depth),
-        ):
-            positive_int(name, v)
+        positive_ints(in_channels=in_channels, out_channels=out_channels, width=width, depth=depth)
         check_layer_kind(layer)
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample should be one of {UPSAMPLE_MODES}, got {upsample!r}")
         if isinstance(ar_init, list):
             ar_init = tuple(ar_init)
         self._store_config(
-            in_channels=in_channels,
-            out_channels=out_channels,
-            width=width,
-            depth=depth,
-            layer=layer,
-            kernel_size=kernel_size,
-            ar_order=ar_order,
+            locals(),
             non_local=bool(non_local),
-            non_local_inner=non_local_inner,
             non_local_sub_sample=bool(non_local_sub_sample),
             batch_norm=bool(batch_norm),
-            upsample=upsample,
-            ar_init=ar_init,
-            boundary=boundary,
-            reparam=reparam,
-            ar_eps=ar_eps,
-            method=method,
         )
-        opts = arma_kwargs(
-            layer,
-            ar_order,
-            ar_init=ar_init,
-            boundary=boundary,
-            reparam=reparam,
-            ar_eps=ar_eps,
-            method=method,
-        )
-        conv = {"layer": layer, "kernel_size": kernel_size, **opts}
+        conv = conv_kwargs(self.config)
         ch = [width * 2**i for i in range(depth + 1)]
         self.in_channels, self.out_channels, self.depth = in_channels, out_channels, depth
         self.down = nn.ModuleList(
@@ -217,17 +182,6 @@ class UNet(ConfigMixin, nn.Module):
         )
         self.head = nn.Conv2d(ch[0], out_channels, 1)
         self._min_side = 2**depth * (2 * ar_order + 1) if is_arma(layer) else 2**depth
-
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> UNet:
-        """The papers' models: ``"unet"``, ``"arma_unet"``, ``"nl_unet"``, ``"nl_arma_unet"``.
-
-        Width 64, depth 4, nearest upsampling + 3×3 conv, BatchNorm, 3 → 1 channels, as the
-        authors' released ``U_Net`` for ISIC; ``overrides`` replace any argument.
-        """
-        if name not in UNET_PRESETS:
-            raise ValueError(f"name should be one of {sorted(UNET_PRESETS)}, got {name!r}")
-        return cls(**{**UNET_PRESETS[name], **overrides})
 
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor):
@@ -269,3 +223,7 @@ class UNet(ConfigMixin, nn.Module):
         if c.non_local:
             s += ", non_local=True"
         return s + ("" if c.batch_norm else ", batch_norm=False")
+
+
+#: The config dataclass built from ``UNet``'s signature.
+UNetConfig = UNet.config_class

@@ -18,9 +18,7 @@ the cell is the linear unitary recurrence and preserves the norm of its state ex
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -31,15 +29,6 @@ from ._complex import complex_glorot_
 from ._vector_cell import State, VectorCell
 
 __all__ = ["URNNCell", "URNNCellConfig"]
-
-
-@dataclasses.dataclass(frozen=True)
-class URNNCellConfig:
-    """The constructor arguments of [`URNNCell`][longrange_models.urnn.URNNCell]."""
-
-    input_size: int = 1
-    hidden_size: int = 64
-    output_size: int | None = None
 
 
 def _reflect(h: Tensor, v: Tensor) -> Tensor:
@@ -64,12 +53,11 @@ class URNNCell(VectorCell):
         ``y_t (N, F)`` real.
     """
 
-    config_class: ClassVar[type] = URNNCellConfig
     is_complex = True
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None) -> None:
         super().__init__(input_size, hidden_size, output_size)
-        self._store_config(input_size=input_size, hidden_size=hidden_size, output_size=output_size)
+        self._store_config(locals())
         h, i = self.hidden_size, self.input_size
         self.phases = nn.Parameter(torch.empty(3, h))  # θ1, θ2, θ3
         self.reflections = nn.Parameter(torch.empty(2, h, dtype=torch.complex64))  # v1, v2
@@ -112,3 +100,7 @@ class URNNCell(VectorCell):
         p = self.phases
         eye = torch.eye(self.hidden_size, dtype=self.input_weight.dtype, device=p.device)
         return self.recurrence(eye).T  # row j of recurrence(I) is W e_j
+
+
+#: The config dataclass built from ``URNNCell``'s signature.
+URNNCellConfig = URNNCell.config_class
