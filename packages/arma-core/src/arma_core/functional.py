@@ -83,11 +83,16 @@ def arma_conv(
         bias (Tensor[C_out] | None): the convolution's bias.
         coefficients (Tensor[D, C_out, Q, 2]): the AR stages (``Q = 0``: the convolution alone),
             e.g. [`ARMA2d.ar_coefficients`][arma_core.ARMA2d].
-        stride, padding, dilation, groups: as ``torch.nn.functional.conv2d`` (``padding`` also
-            ``"same"``/``"valid"``).
+        stride: as ``torch.nn.functional.conv2d``.
+        padding: as ``torch.nn.functional.conv2d``: ints, ``"same"`` or ``"valid"``.
+        dilation: as ``torch.nn.functional.conv2d``.
+        groups: as ``torch.nn.functional.conv2d``.
         padding_mode: as ``nn.Conv2d``: ``"zeros"``, ``"reflect"``, ``"replicate"`` or
             ``"circular"``.
-        boundary, method, validate: of the AR solve, see [`ar_solve`][arma_core.ar_solve].
+        boundary: of the AR solve, see [`ar_solve`][arma_core.ar_solve].
+        method: of the AR solve; ``"auto"`` or ``"banded"`` with the numba backend on a CPU
+            tensor runs the convolution and the solve as one autograd node.
+        validate: the AR solve's value checks, see [`ar_solve`][arma_core.ar_solve].
 
     Returns:
         Tensor[N, C_out, *S_out]: the shape the convolution gives (unbatched in, unbatched out).
