@@ -25,7 +25,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from arma_core import ARMA2d
+from arma_core import ARMA2d, get_backend
+from arma_core.backends import kernel_for
 from arma_core.solve import choose_method
 
 from .naive_arma import naive_ar_solve2d
@@ -48,6 +49,19 @@ def saved_bytes(fn: Callable[[], Tensor]) -> tuple[int, Tensor]:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = fn()
     return sum(storages.values()), out
+
+
+def peak_memory(fn: Callable[[], Tensor], grad: Tensor, device: torch.device) -> int | None:
+    """Peak CUDA bytes allocated during one fwd+bwd of ``fn`` beyond what was allocated before
+    (``None`` on the CPU, where PyTorch keeps no such counter)."""
+    if device.type != "cuda":
+        return None
+    torch.cuda.synchronize(device)
+    base = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn().backward(grad)
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - base
 
 
 def copy_bandwidth(t: Tensor, device: torch.device, seconds: float = 1.0) -> float:
@@ -109,6 +123,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
     }
     times = {name: statistics.median(v) for name, v in samples.items()}
     memory = {name: saved_bytes(fn)[0] for name, fn in variants.items()}
+    peak = {name: peak_memory(variants[name], grad, device) for name in headline}
     with torch.no_grad():
         y_ref = naive(1)()
         max_abs_diff = float((layers[1, "circular"](x) - y_ref).abs().max())
@@ -126,6 +141,8 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
         "repeats": repeats,
         "method_auto": choose_method("auto", "circular", grad),
         "method_auto_zero": choose_method("auto", "zero", grad),
+        "backend": get_backend(),
+        "banded_kernel": kernel_for(grad),  # numba, triton or torch (the reference sweeps)
         "time_s": times,
         "saved_bytes": memory,
         "output_bytes": output_bytes,
@@ -136,6 +153,7 @@ def run(quick: bool, repeats: int, device: torch.device, seed: int) -> dict[str,
             for name in variants
             if name != "conv2d"
         },
+        "peak_memory_bytes": peak,  # CUDA only: one fwd+bwd beyond what was allocated before
         "arma2d_saved_bytes": memory["arma2d"],
         "conv2d_saved_bytes": memory["conv2d"],
         "naive_saved_bytes": memory["naive"],
