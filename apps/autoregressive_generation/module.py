@@ -24,7 +24,7 @@ from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat,
 from torchmetrics import SumMetric
 
 from apps.framework import AppModule
-from longrange_models import MultiresAR
+from longrange_models import MultiresAR, NormKind
 
 from .data import IMAGE_SHAPES
 from .sampling import marginal_baseline
@@ -62,7 +62,7 @@ class GenerationModule(AppModule):
         kernel_size: PositiveInt = 4,
         num_mixtures: PositiveInt = 10,
         dropout: NonNegativeFloat = 0.1,
-        norm: Literal["layer", "batch", "none"] = "layer",
+        norm: NormKind = "layer",
         lr: PositiveFloat = 1e-3,
         weight_decay: NonNegativeFloat = 0.0,
         cosine: bool = True,

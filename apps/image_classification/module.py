@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
@@ -21,16 +22,19 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from apps.framework import AppModule
 from arma_core import ARMA2d
-from arma_stability import REPARAMETERIZATIONS
+from arma_stability import REPARAMETERIZATIONS, Reparam
 from arma_stability.ztransform import stability_margin
+from longrange_models import LayerKind
 from longrange_models.classifiers import VGG11, ResNet18
 
-__all__ = ["MODELS", "REPARAMS", "ClassificationModule"]
+__all__ = ["MODELS", "REPARAMS", "ClassificationModule", "ModelName"]
 
+#: The networks, by the name ``model`` takes.
+ModelName = Literal["vgg11", "resnet18"]
 #: Valid values of ``model``.
-MODELS: tuple[str, ...] = ("vgg11", "resnet18")
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
 #: Valid values of ``reparam``: the keys of ``arma_stability.REPARAMETERIZATIONS``.
-REPARAMS: tuple[str, ...] = tuple(REPARAMETERIZATIONS)
+REPARAMS: tuple[Reparam, ...] = tuple(REPARAMETERIZATIONS)
 
 
 def _is_nonfinite_error(err: ValueError) -> bool:
@@ -69,15 +73,15 @@ class ClassificationModule(AppModule):
 
     def __init__(
         self,
-        model: str = "vgg11",
-        layer: str = "arma",
+        model: ModelName = "vgg11",
+        layer: LayerKind = "arma",
         width: int = 8,
         in_channels: int = 1,
         num_classes: int = 10,
         ar_order: int = 1,
-        reparam: str = "stable",
+        reparam: Reparam = "stable",
         ar_init: float = 0.0,
-        optimizer: str = "sgd",
+        optimizer: Literal["sgd", "adam"] = "sgd",
         lr: float = 0.05,
         weight_decay: float = 5e-4,
         lr_step_epochs: int = 0,

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from apps.framework import AppModule, eval_mode
-from longrange_models.unet import UNET_PRESETS, UNet
+from longrange_models.unet import UNET_PRESETS, UNet, UpsampleMode
 
 from .losses import LOSSES, segmentation_loss
 from .metrics import SegmentationMetrics
@@ -30,7 +30,8 @@ class SegmentationModule(AppModule):
     """U-Net / ARMA U-Net / non-local (ARMA) U-Net for binary lesion segmentation.
 
     Args:
-        model: ``"unet"``, ``"arma_unet"``, ``"nl_unet"`` or ``"nl_arma_unet"``.
+        model: a key of ``UNet.presets``: ``"unet"``, ``"arma_unet"``, ``"nl_unet"`` or
+            ``"nl_arma_unet"``.
         width: channels of the U-Net's first level (64 in the papers).
         depth: number of 2x downsamplings (4 in the papers).
         ar_order: AR stages per axis of the ARMA models (1 = the papers' 3x3 AR kernel).
@@ -52,11 +53,11 @@ class SegmentationModule(AppModule):
 
     def __init__(
         self,
-        model: str = "arma_unet",
+        model: UNet.Preset = "arma_unet",
         width: int = 8,
         depth: int = 3,
         ar_order: int = 1,
-        upsample: str = "nearest",
+        upsample: UpsampleMode = "nearest",
         loss: str = "bce",
         dice_weight: float = 1.0,
         lr: float = 3e-3,

@@ -19,7 +19,6 @@ from torch.nn import functional as F
 
 from arma_core import ARMA1d
 from longrange_models import MultiresNet, masked_mean
-from longrange_models.multiresnet import PRESETS as MULTIRES_PRESETS
 from longrange_models.sequence import (
     SEQUENCE_CELLS,
     RecurrentSequenceModel,
@@ -183,10 +182,10 @@ def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Modul
     if model == "multiresnet":
         preset = kw.get("preset")
         if preset is not None:
-            if preset not in MULTIRES_PRESETS:
-                names = sorted(MULTIRES_PRESETS)
+            if preset not in MultiresNet.presets:
+                names = sorted(MultiresNet.presets)
                 raise ValueError(f"preset should be one of {names}, got {preset!r}")
-            cfg = {**MULTIRES_PRESETS[preset], **io, "seq_len": spec["seq_len"]}
+            cfg = {**MultiresNet.presets[preset], **io, "seq_len": spec["seq_len"]}
         else:
             cfg = {
                 **io,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -28,6 +28,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from apps.framework import AppModule
 from longrange_datasets import adding_baseline_mse, copy_baseline_loss
+from longrange_models import MultiresNet, NormKind, literal_type
 
 from .metrics import (
     copy_loss,
@@ -40,6 +41,12 @@ from .models import CLASSIFIERS, MEMORY_CELLS, build_network
 __all__ = ["SequenceModule"]
 
 _OPTIMIZERS = ("adamw", "adam", "rmsprop")
+
+if TYPE_CHECKING:  # the names are the tables' entries, known at run time; a checker sees str
+    ModelName = str
+else:
+    #: A classifier of the classification tasks or a cell kind of the memory tasks.
+    ModelName = literal_type(dict.fromkeys(CLASSIFIERS + MEMORY_CELLS))
 
 
 class SequenceModule(AppModule):
@@ -70,13 +77,13 @@ class SequenceModule(AppModule):
 
     def __init__(
         self,
-        model: str = "multiresnet",
-        preset: str | None = None,
+        model: ModelName = "multiresnet",
+        preset: MultiresNet.Preset | None = None,
         channels: int = 32,
         num_blocks: int = 4,
         kernel_size: int = 2,
         dropout: float = 0.0,
-        norm: str = "layer",
+        norm: NormKind = "layer",
         hidden: int = 64,
         param_budget: int = 4000,
         optimizer: str = "adamw",

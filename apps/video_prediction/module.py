@@ -19,27 +19,22 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from apps.framework import AppModule
-from longrange_models.convlstm_net import PRESETS, ConvLSTMNet
+from longrange_models import CellKind, ConvLSTMNet, LayerKind
 
 from .metrics import NAMES, FrameMetrics
 
 __all__ = ["VideoPredictionModule"]
 
-Preset = Literal[
-    "conv3", "conv5", "dilated", "arma", "dilated_arma",
-    "conv3_nl", "conv5_nl", "dilated_nl", "arma_nl", "dilated_arma_nl",
-]  # fmt: skip
-Layer = Literal["conv", "dilated", "arma", "dilated-arma"]
-
 
 class VideoPredictionModule(AppModule):
     """ConvLSTMNet trained to predict ``future`` frames from ``T_in`` observed ones.
 
-    Model arguments left at ``None`` take the preset's value, then ConvLSTMNet's default.
+    Model arguments (those named as ConvLSTMNet's) left at ``None`` take the preset's value,
+    then ConvLSTMNet's default.
 
     Args:
-        preset: a ConvLSTMNet preset (layer kind, kernel, dilation, AR order, non-local blocks):
-            conv3, conv5, dilated, arma, dilated_arma, each also with ``_nl``.
+        preset: a key of ``ConvLSTMNet.presets`` (layer kind, kernel, dilation, AR order,
+            non-local blocks): conv3, conv5, dilated, arma, dilated_arma, each also with ``_nl``.
         hidden_channels: channels of every recurrent cell (the papers: 32).
         num_layers: recurrent cells (the papers: 12).
         block_size: cells per skip block; must divide num_layers (the papers: 3).
@@ -47,9 +42,11 @@ class VideoPredictionModule(AppModule):
         kernel_size: odd kernel size of the cells' convolutions (overrides the preset).
         dilation: of the cells' convolutions (overrides the preset).
         ar_order: AR stages per axis of the ARMA kinds (1 = AR kernel 3×3).
-        cell: recurrent cell, "lstm" or "gru".
+        cell: recurrent cell, a key of ``longrange_models.CELLS`` ("lstm", "gru", ...).
         patch_size: frames are processed as (C·p², H/p, W/p) patches (1 = the papers).
         non_local_layers: 0-based cells followed by a non-local block (overrides the preset).
+        frame_size: ``[H, W]`` of the frames, needed by the cells sized to the frame
+            (``cell="rotation_gru"``; Moving-MNIST: ``[64, 64]``).
         future: frames to predict (10).
         lr: Adam learning rate.
         l1_weight: weight of the L1 term of the loss ``l1_weight · L1 + L2`` (the papers: 1).
@@ -74,17 +71,18 @@ class VideoPredictionModule(AppModule):
 
     def __init__(
         self,
-        preset: Preset | None = "arma",
+        preset: ConvLSTMNet.Preset | None = "arma",
         hidden_channels: PositiveInt | None = None,
         num_layers: PositiveInt | None = None,
         block_size: PositiveInt | None = None,
-        layer: Layer | None = None,
+        layer: LayerKind | None = None,
         kernel_size: PositiveInt | None = None,
         dilation: PositiveInt | None = None,
         ar_order: PositiveInt | None = None,
-        cell: Literal["lstm", "gru"] | None = None,
+        cell: CellKind | None = None,
         patch_size: PositiveInt | None = None,
         non_local_layers: list[NonNegativeInt] | None = None,
+        frame_size: list[PositiveInt] | None = None,
         future: PositiveInt = 10,
         lr: PositiveFloat = 1e-3,
         l1_weight: NonNegativeFloat = 1.0,
@@ -108,14 +106,9 @@ class VideoPredictionModule(AppModule):
             raise ValueError(f"l1_start should be in [0, 1], got {l1_start}")
         if not lr_factor < 1.0:
             raise ValueError(f"lr_factor should be in (0, 1), got {lr_factor}")
-        explicit = {
-            "hidden_channels": hidden_channels, "num_layers": num_layers,
-            "block_size": block_size, "layer": layer, "kernel_size": kernel_size,
-            "dilation": dilation, "ar_order": ar_order, "cell": cell, "patch_size": patch_size,
-            "non_local_layers": non_local_layers,
-        }  # fmt: skip
-        args = {**(PRESETS[preset] if preset else {})}
-        args.update({k: v for k, v in explicit.items() if v is not None})
+        given = {k: v for k, v in self.hparams.items() if k in ConvLSTMNet.config_fields()}
+        args = {**(ConvLSTMNet.presets[preset] if preset else {})}
+        args.update({k: v for k, v in given.items() if v is not None})
         self.model = ConvLSTMNet(**args)
         if output_bias is not None:
             with torch.no_grad():

@@ -11,6 +11,7 @@ import pytest
 import apps.video_prediction
 from apps.framework import main
 from apps.video_prediction import MovingMNISTDataModule, VideoPredictionModule
+from longrange_models import CELLS, LAYER_KINDS, ConvLSTMNet
 
 
 def _main(argv: list[str]) -> int:
@@ -32,6 +33,15 @@ def test_smoke_print_config_merges_smoke_yaml(capsys):
     out = capsys.readouterr().out
     assert "smoke: true" in out
     assert "num_train: 24" in out
+
+
+def test_help_lists_the_models_tables(capsys):
+    """The choices come from longrange_models' tables: every ConvLSTMNet preset and cell kind
+    (``rotation_gru`` included) and every layer kind, with no list in the app."""
+    assert _main(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
+    for name in (*ConvLSTMNet.presets, *CELLS, *LAYER_KINDS):
+        assert f"'{name}'" in out, name
 
 
 @pytest.mark.parametrize(
