@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+from types import ModuleType
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -31,7 +33,7 @@ AVAILABLE = importlib.util.find_spec("triton") is not None
 _FLOATS = (torch.float32, torch.float64)
 _BLOCK_LINES = 128  # lines per program: 4 warps, one line per thread
 _BLOCK_STAGES = 32  # stages per program of the factor kernel: 1 warp
-_kernels = None
+_kernels: ModuleType | None = None
 
 
 def interpreting() -> bool:
@@ -47,7 +49,8 @@ def usable(x: Tensor, interpreter_ok: bool = True) -> bool:
     return x.device.type == "cuda" or (interpreter_ok and x.device.type == "cpu" and interpreting())
 
 
-def _k():
+def _k() -> ModuleType:
+    """The kernels module, imported on first use (Triton reads TRITON_INTERPRET then)."""
     global _kernels
     if _kernels is None:
         from . import _banded_triton_kernels
@@ -60,7 +63,9 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _factors(co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype: torch.dtype):
+def _factors(
+    co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype: torch.dtype
+) -> list[Tensor]:
     """Factors of every stage, each (D, C, Q, M) (w: (D, C, Q, 2)), computed in float64."""
     d, c, q, _ = co.shape
     m = max(sizes)
@@ -85,7 +90,20 @@ def _geometry(shape: torch.Size, axis: int) -> tuple[int, int, int, int]:
     return shape.numel() // n, n, inner, pre
 
 
-def _launch(src, dst, fac, a, co, y, zbuf, part, cyclic, adjoint, need_co) -> None:
+def _launch(
+    src: Tensor,
+    dst: Tensor,
+    fac: list[Tensor],
+    a: int,
+    co: Tensor,
+    y: Tensor,
+    zbuf: Tensor,
+    part: Tensor,
+    cyclic: bool,
+    adjoint: bool,
+    need_co: bool,
+) -> None:
+    """One ``axis_kernel`` launch over every line of spatial axis ``a``."""
     lines, n, inner, pre = _geometry(src.shape, a)
     _, c, q, m = fac[0].shape
     grid = (_cdiv(lines, _BLOCK_LINES),)
@@ -168,18 +186,20 @@ def banded_solve_backward(
 
 
 @banded_solve_backward.register_fake
-def _(grad: Tensor, y: Tensor, coefficients: Tensor, cyclic: bool, need_co: bool):
+def _(
+    grad: Tensor, y: Tensor, coefficients: Tensor, cyclic: bool, need_co: bool
+) -> tuple[Tensor, Tensor]:
     gx = torch.empty_like(grad, memory_format=torch.contiguous_format)
     return gx, torch.empty_like(coefficients)
 
 
-def _setup_context(ctx, inputs: tuple, output: Tensor) -> None:
+def _setup_context(ctx: Any, inputs: tuple[Tensor, Tensor, bool], output: Tensor) -> None:
     _, coefficients, cyclic = inputs
     ctx.cyclic = cyclic
     ctx.save_for_backward(output, coefficients)
 
 
-def _backward(ctx, grad: Tensor):
+def _backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
     y, co = ctx.saved_tensors
     need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
     gx, gco = banded_solve_backward(grad, y, co, ctx.cyclic, need_co)

@@ -25,7 +25,7 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, cast
+from typing import Literal
 
 from torch import Tensor
 
@@ -40,9 +40,10 @@ Kernel = Literal["torch", "numba", "triton"]
 
 
 def _check(name: object) -> Backend:
-    if name not in BACKENDS:
-        raise ValueError(f"backend should be one of {BACKENDS}, got {name!r}")
-    return cast(Backend, name)
+    for known in BACKENDS:  # (narrows the type: the name is one of the literals)
+        if name == known:
+            return known
+    raise ValueError(f"backend should be one of {BACKENDS}, got {name!r}")
 
 
 def set_backend(name: Backend) -> None:
@@ -71,9 +72,10 @@ def get_backend() -> Backend:
         ValueError: ``LONGRANGE_BACKEND`` holds an unknown name.
     """
     value = os.environ.get(ENV_VAR, "auto")
-    if value not in BACKENDS:
-        raise ValueError(f"{ENV_VAR} should be one of {BACKENDS}, got {value!r}")
-    return cast(Backend, value)
+    for name in BACKENDS:
+        if value == name:
+            return name
+    raise ValueError(f"{ENV_VAR} should be one of {BACKENDS}, got {value!r}")
 
 
 @contextmanager

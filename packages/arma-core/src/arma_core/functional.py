@@ -43,7 +43,9 @@ def _tuple(name: str, value: IntOrTuple, d: int) -> list[int]:
     raise TypeError(f"{name} should be an int or a sequence of {d} ints, got {value!r}")
 
 
-def _reversed_pads(padding: str | IntOrTuple, kernel: Sequence[int], dilation: list[int]):
+def _reversed_pads(
+    padding: str | IntOrTuple, kernel: Sequence[int], dilation: list[int]
+) -> list[int]:
     """``F.pad``'s amounts (last axis first, left then right) as ``nn.ConvNd`` computes them."""
     d = len(kernel)
     if isinstance(padding, str):
@@ -148,7 +150,20 @@ def _fusable(x: Tensor, weight: Tensor, method: Method) -> bool:
     )
 
 
-def _fused(x, weight, bias, co, stride, pads, dilation, groups, padding_mode, boundary, validate):
+def _fused(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    co: Tensor,
+    stride: list[int],
+    pads: list[int],
+    dilation: list[int],
+    groups: int,
+    padding_mode: PaddingMode,
+    boundary: Boundary,
+    validate: bool | None,
+) -> Tensor:
+    """The one-node path: pad as ``nn.ConvNd`` does, then ``ConvARSolve``."""
     d = weight.ndim - 2
     if padding_mode != "zeros":  # as nn.ConvNd: pad explicitly, convolve unpadded
         x = F.pad(x, pads, mode=padding_mode)

@@ -19,7 +19,7 @@ from arma_stability import (
 )
 
 from ._checks import check_choice
-from .functional import arma_conv
+from .functional import PaddingMode, arma_conv
 from .solve import ar_solve
 from .types import BOUNDARIES, METHODS, Boundary, Method
 
@@ -155,10 +155,10 @@ class _ARMAMixin:
             conv.bias,
             self.ar_coefficients(),
             stride=conv.stride,
-            padding=conv.padding,  # type: ignore[arg-type]
+            padding=conv.padding,
             dilation=conv.dilation,
             groups=conv.groups,
-            padding_mode=conv.padding_mode,  # type: ignore[arg-type]
+            padding_mode=conv.padding_mode,
             boundary=self.boundary,
             method=self.method,
             validate=self.validate,
@@ -225,7 +225,7 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
         dilation: int | tuple[int] = 1,
         groups: int = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
+        padding_mode: PaddingMode = "zeros",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         *,
@@ -274,7 +274,7 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
         dilation: int | tuple[int, int] = 1,
         groups: int = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
+        padding_mode: PaddingMode = "zeros",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         *,
@@ -323,7 +323,7 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
         dilation: int | tuple[int, int, int] = 1,
         groups: int = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
+        padding_mode: PaddingMode = "zeros",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -189,7 +190,7 @@ def _solve(
     return y
 
 
-def _fixed_d(d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], **kw) -> Tensor:
+def _fixed_d(d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], **kw: Any) -> Tensor:
     if isinstance(input, Tensor) and input.ndim != d + 2:
         names = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[d]
         raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
