@@ -68,6 +68,12 @@ class AppDataModule(pl.LightningDataModule):
         self._sampler_generator = torch.Generator().manual_seed(base)
         self._loader_generator = torch.Generator().manual_seed(base + 1)
 
+    @property
+    def hparams(self) -> Any:
+        """The saved constructor arguments, read by name (``self.hparams.root``); typed ``Any``
+        because their names are the subclass's."""
+        return super().hparams
+
     def _world(self) -> tuple[int, int]:
         trainer = getattr(self, "trainer", None)
         if trainer is None:

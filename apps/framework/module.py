@@ -34,6 +34,12 @@ class AppModule(pl.LightningModule):
     monitor: ClassVar[str | None] = None
     monitor_mode: ClassVar[str] = "min"
 
+    @property
+    def hparams(self) -> Any:
+        """The saved constructor arguments, read by name (``self.hparams.lr``); typed ``Any``
+        because their names are the subclass's."""
+        return super().hparams
+
     def baselines(self, datamodule: pl.LightningDataModule) -> dict[str, float]:
         """Trivial baselines on the test set (none by default)."""
         return {}

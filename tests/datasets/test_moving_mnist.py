@@ -91,6 +91,12 @@ def test_splits_draw_from_disjoint_digit_pools():
     assert again["val"].shape == (10, 3, 64, 64)
 
 
+def test_splits_refuse_positions():
+    digits = np.zeros((60, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match="return_positions"):
+        make_moving_mnist_splits(digits, {"val": 2}, num_frames=3, return_positions=True)
+
+
 def test_cache_round_trip_and_dataset(tmp_path, digits):
     videos = generate_moving_mnist(digits[0][:10], 3, seed=0)
     path = save_moving_mnist(tmp_path / "mm.npz", videos)

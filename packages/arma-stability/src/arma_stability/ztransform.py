@@ -282,7 +282,7 @@ def _sizes(n: int | Sequence[int] | None, d: int) -> list[int | None]:
         if isinstance(n, int) and n < 1:
             raise ValueError(f"n should be a positive DFT size, got {n}")
         return [n] * d
-    sizes = list(n)
+    sizes: list[int | None] = list(n)
     if len(sizes) != d:
         raise ValueError(f"n should give one size per axis ({d}), got {sizes}")
     for s in sizes:

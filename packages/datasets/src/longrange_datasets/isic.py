@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -117,7 +119,7 @@ class ISIC2018(Dataset):
         self.transform = self._transforms(size, augment)
 
     @staticmethod
-    def _transforms(size: tuple[int, int] | None, augment: bool):
+    def _transforms(size: tuple[int, int] | None, augment: bool) -> Callable[..., Any] | None:
         from torchvision.transforms import v2
 
         steps = []
@@ -181,7 +183,7 @@ def _blob(
 
 def _smooth_noise(h: int, w: int, rng: np.random.Generator, cells: int = 8) -> np.ndarray:
     coarse = rng.random((cells + 1, cells + 1)).astype(np.float32)
-    img = Image.fromarray((coarse * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
+    img = Image.fromarray((coarse * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
     return np.asarray(img, dtype=np.float32) / 255.0
 
 

@@ -299,7 +299,7 @@ class ListOps(Dataset):
         generate: bool = False,
         num: int = 2000,
         seed: int = 0,
-        **generator_kwargs,
+        **generator_kwargs: Any,
     ) -> None:
         if split not in self.SPLITS:
             raise ValueError(f"split should be one of {self.SPLITS}, got {split!r}")

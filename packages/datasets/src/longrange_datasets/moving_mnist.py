@@ -140,12 +140,15 @@ def make_moving_mnist_splits(
     if unknown:
         raise ValueError(f"sizes should only name train/val/test, got {sorted(unknown)}")
     pools = digit_pools(len(digits), seed, fractions)
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for offset, (split, n) in enumerate(sorted(sizes.items())):
         pool = digits[pools[split]]
         if len(pool) == 0:
             raise ValueError(f"the {split!r} digit pool is empty; change fractions {fractions}")
-        out[split] = generate_moving_mnist(pool, n, seed=seed * 7 + offset + 1, **kwargs)
+        videos = generate_moving_mnist(pool, n, seed=seed * 7 + offset + 1, **kwargs)
+        if isinstance(videos, tuple):
+            raise ValueError("kwargs: return_positions=True is not supported for splits")
+        out[split] = videos
     return out
 
 

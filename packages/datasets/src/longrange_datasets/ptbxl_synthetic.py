@@ -80,14 +80,14 @@ def write_synthetic_ptbxl(
                 "diagnostic_subclass",
             ]
         )
-        for code, desc, diag, form, rhythm, cls, sub in _STATEMENTS:
+        for code, desc, is_diag, form, is_rhythm, cls, sub in _STATEMENTS:
             w.writerow(
                 [
                     code,
                     desc,
-                    "1.0" if diag else "",
+                    "1.0" if is_diag else "",
                     "1.0" if form else "",
-                    "1.0" if rhythm else "",
+                    "1.0" if is_rhythm else "",
                     cls,
                     sub,
                 ]

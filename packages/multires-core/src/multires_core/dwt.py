@@ -133,8 +133,9 @@ def swt(x: Tensor, wavelet: str | pywt.Wavelet, level: int) -> list[tuple[Tensor
         raise ValueError(
             f"x's length should be divisible by 2**level = {2**level} for swt, got {length}"
         )
-    out = []
+    out: list[tuple[Tensor, Tensor]] = []
     for j, (a, b) in enumerate(tree_levels(flat, h0, h1, level, circular=True), start=1):
         shift = (filt // 2) * (2**j - 1)
-        out.append(tuple(torch.roll(c, -shift, dims=-1).reshape(*lead, length) for c in (a, b)))
+        a, b = (torch.roll(c, -shift, dims=-1).reshape(*lead, length) for c in (a, b))
+        out.append((a, b))
     return out[::-1]

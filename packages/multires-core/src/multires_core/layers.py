@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -82,10 +83,9 @@ class MultiresConv1d(nn.Module):
             init,
             method,
         )
-        factory = {"device": device, "dtype": dtype}
-        self.h0 = nn.Parameter(torch.empty(channels, kernel_size, **factory))
-        self.h1 = nn.Parameter(torch.empty(channels, kernel_size, **factory))
-        self.weight = nn.Parameter(torch.empty(channels, columns, **factory))
+        self.h0 = nn.Parameter(torch.empty(channels, kernel_size, device=device, dtype=dtype))
+        self.h1 = nn.Parameter(torch.empty(channels, kernel_size, device=device, dtype=dtype))
+        self.weight = nn.Parameter(torch.empty(channels, columns, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -154,7 +154,7 @@ class MultiresLayer(nn.Module):
     ``longrange_models``.
     """
 
-    def __init__(self, channels: int, *args, dropout: float = 0.0, **kwargs) -> None:
+    def __init__(self, channels: int, *args: Any, dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
