@@ -75,7 +75,7 @@ def _factors(
     n = [*sizes, 3, 3][:3]  # sizes are kernel arguments: no host-to-device copy
     grid = (_cdiv(p, _BLOCK_STAGES),)
     _k().factors_kernel[grid](
-        co64, *out, p, c * q, *n, m, CYCLIC=cyclic, TRANSPOSE=transpose, BLOCK=_BLOCK_STAGES,
+        co64, *out, p, c * q, *n, m, CYCLIC=cyclic, LEFT=int(transpose), BLOCK=_BLOCK_STAGES,
         num_warps=1,
     )  # fmt: skip
     return [f.to(dtype) for f in out]

@@ -34,7 +34,7 @@ def factors_kernel(
     n2,
     M,
     CYCLIC: tl.constexpr,
-    TRANSPOSE: tl.constexpr,
+    LEFT: tl.constexpr,  # column of co holding l: 0, or 1 for the transposed stages (l, r swapped)
     BLOCK: tl.constexpr,
 ):
     """Elimination factors of every stage (banded.stage_factors), one stage per lane."""
@@ -42,10 +42,8 @@ def factors_kernel(
     ok = p < P
     axis = p // CQ
     n = tl.where(axis == 0, n0, tl.where(axis == 1, n1, n2))
-    l = tl.load(co_ptr + 2 * p, mask=ok, other=0.0)
-    r = tl.load(co_ptr + 2 * p + 1, mask=ok, other=0.0)
-    if TRANSPOSE:  # the transposed stage: l and r swapped
-        l, r = r, l
+    l = tl.load(co_ptr + 2 * p + LEFT, mask=ok, other=0.0)
+    r = tl.load(co_ptr + 2 * p + (1 - LEFT), mask=ok, other=0.0)
     row = p.to(tl.int64) * M
     zero = l * 0.0
     c = zero  # r/m_{i−1}
