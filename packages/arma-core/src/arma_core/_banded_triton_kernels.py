@@ -69,12 +69,12 @@ def factors_kernel(
             u_last = tl.where(i == n - 1, u, u_last)
     if CYCLIC:
         nxt = u_last
-        for j in range(1, M):  # back substitution, i = n − 1 − j per lane
-            i = n - 1 - j
-            live = ok & (i >= 0)
-            zi = tl.load(z_ptr + row + i, mask=live, other=0.0)
-            zi += tl.load(negc_ptr + row + i, mask=live, other=0.0) * nxt
-            tl.store(z_ptr + row + i, zi, mask=live)
+        for j in range(1, M):  # back substitution, index n − 1 − j per lane
+            at = n - 1 - j
+            live = ok & (at >= 0)
+            zi = tl.load(z_ptr + row + at, mask=live, other=0.0)
+            zi += tl.load(negc_ptr + row + at, mask=live, other=0.0) * nxt
+            tl.store(z_ptr + row + at, zi, mask=live)
             nxt = tl.where(live, zi, nxt)
         den = 1.0 + nxt - l * u_last
         tl.store(w_ptr + 2 * p, 1.0 / den, mask=ok)
