@@ -118,3 +118,20 @@ def test_literal_types_and_their_tuples_agree():
     assert typing.get_args(arma_core.Method) == arma_core.METHODS
     assert typing.get_args(arma_core.Backend) == arma_core.BACKENDS
     assert arma_core.solve.BOUNDARIES is arma_core.BOUNDARIES  # the old import path still works
+
+
+@pytest.mark.skipif(not arma_core._banded_numba.AVAILABLE, reason="numba not installed")
+def test_numba_is_not_picked_for_torch_func_wrappers():
+    """vmap/grad wrap tensors without storage numpy could view: the numba kernel steps aside
+    (a public probe of the storage, not a private functorch predicate)."""
+    seen = []
+
+    def probe(t):
+        seen.append(arma_core.backends.kernel_for(t))
+        return t
+
+    t = torch.randn(2, 3, 8, dtype=F64)
+    assert arma_core.backends.kernel_for(t) == "numba"
+    torch.func.vmap(probe)(t)
+    torch.func.grad(lambda t: probe(t).sum())(t)
+    assert seen == ["torch", "torch"]
