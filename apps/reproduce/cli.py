@@ -27,11 +27,15 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apps.framework import check_int, write_json_atomic
 
 from .claims import SCALES, Claim, available_claims, load_claim, resolve_claim
 from .grid import DONE, RESUMABLE, cell_command, cell_state, cells, plan
+
+if TYPE_CHECKING:  # submitit is imported with .execute, only when a grid runs
+    import submitit
 
 __all__ = ["build_parser", "main"]
 
@@ -262,6 +266,7 @@ def _run_grid(args: argparse.Namespace, claim: Claim, seeds: int, out: Path) -> 
     failed, started = 0, time.perf_counter()
     if jobs:
         folder = out / ".submitit"
+        executor: submitit.Executor
         if args.executor == "local":
             executor = execute.local_executor(folder, args.time_min)
         else:

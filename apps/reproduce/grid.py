@@ -25,14 +25,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from .claims import Claim, Scale
 
 __all__ = ["DONE", "FRESH", "RESUMABLE", "Cell", "cell_command", "cell_state", "cells", "plan"]
 
-DONE, RESUMABLE, FRESH = "done", "resumable", "fresh"
 State = Literal["done", "resumable", "fresh"]
+DONE: Final = "done"
+RESUMABLE: Final = "resumable"
+FRESH: Final = "fresh"
 
 
 @dataclass(frozen=True)
