@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -182,7 +183,7 @@ def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str
         }
         grad = torch.randn(batch, channels, s, s, device=device)
         times = time_fwd_bwd(
-            {m: (lambda m=m, layers=layers, t=t: layers[m](t)) for m in layers},
+            {m: partial(layer, t) for m, layer in layers.items()},
             grad,
             max(3, repeats // 2),
             device,

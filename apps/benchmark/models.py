@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from longrange_models.config import count_parameters
 from longrange_models.convlstm_net import ConvLSTMNet
@@ -36,7 +38,7 @@ from .timing import sync, time_fwd_bwd, time_once
 
 __all__ = ["run"]
 
-FULL = {
+FULL: dict[str, dict[str, Any]] = {
     "ar": {
         "preset": "mnist",
         "overrides": {"dropout": 0.0},
@@ -51,7 +53,7 @@ FULL = {
     # the same work as in 10 -> 10, whose fwd+bwd takes 1.5 min on a 2-core CPU); 10 -> 10 on CUDA
     "video": {"batch": 4, "size": 64, "frames_in": 3, "frames_out": 3, "repeats": 3, "warmup": 0},
 }
-QUICK = {
+QUICK: dict[str, dict[str, Any]] = {
     "ar": {
         "preset": "mnist",
         "overrides": {"dropout": 0.0, "channels": 8, "num_blocks": 2, "seq_len": 16},
@@ -110,11 +112,15 @@ def sampling(cfg: dict[str, Any], device: torch.device, seed: int) -> dict[str, 
             f"{rerun.numel()} values of the first {prefix} pixels (same model, same seed)"
         )
     x = streamed
+
+    def forward(m: int) -> Tensor:  # the model on the first m pixels
+        return model(x[..., :m])
+
     fwd: dict[int, list[float]] = {m: [] for m in cfg["lengths"]}
     with torch.no_grad():
         for _ in range(cfg["forward_repeats"]):  # rounds: drift hits every length alike
             for m in cfg["lengths"]:
-                fwd[m].append(time_once(lambda m=m: model(x[..., :m]), device))
+                fwd[m].append(time_once(partial(forward, m), device))
     fwd_s = [statistics.median(fwd[m]) for m in cfg["lengths"]]
     per_step_draw = _draw_seconds(model, n, device, seed)
     rerun_total = _estimate(cfg["lengths"], fwd_s, length) + per_step_draw * length
@@ -160,7 +166,7 @@ def video(cfg: dict[str, Any], repeats: int, device: torch.device, seed: int) ->
     x = torch.rand(n, t_in, 1, s, s, device=device)
     grad = torch.randn(n, t_out, 1, s, s, device=device)
     times = time_fwd_bwd(
-        {name: (lambda m=m: m(x, future=t_out)) for name, m in models.items()},
+        {name: partial(m, x, future=t_out) for name, m in models.items()},
         grad,
         min(repeats, cfg["repeats"]),
         device,

@@ -79,10 +79,14 @@ class Stack(nn.Module):
     def __init__(self, channels: int, layers: int, length: int, kernel_size: int = 2) -> None:
         super().__init__()
         self.enc = nn.Linear(1, channels)
-        self.layers = nn.ModuleList(
-            [MultiresLayer(channels, kernel_size, seq_len=length) for _ in range(layers)]
+        blocks = [MultiresLayer(channels, kernel_size, seq_len=length) for _ in range(layers)]
+        mixes = [nn.Linear(channels, channels) for _ in range(layers)]
+        self.layers = nn.ModuleList(blocks)
+        self.mix = nn.ModuleList(mixes)
+        #: the same modules as ``layers`` and ``mix``, typed (``nn.ModuleList`` is not generic)
+        self.blocks: tuple[tuple[MultiresLayer, nn.Linear], ...] = tuple(
+            zip(blocks, mixes, strict=True)
         )
-        self.mix = nn.ModuleList([nn.Linear(channels, channels) for _ in range(layers)])
         self.head = nn.Linear(channels, 1)
 
     @staticmethod
@@ -92,19 +96,19 @@ class Stack(nn.Module):
     def forward(self, x: Tensor, conv: Callable | None = None) -> Tensor:
         """``x (N, 1, L) -> (N, 1, L)``; ``conv`` replaces each layer's MultiresConv if given."""
         h = self._pointwise(self.enc, x)
-        for layer, mix in zip(self.layers, self.mix, strict=True):
+        for layer, mix in self.blocks:
             z = layer(h) if conv is None else F.gelu(conv(layer.conv, h))
             h = h + self._pointwise(mix, z)
         return self._pointwise(self.head, h)
 
     def init_state(self, batch: int) -> list:
-        return [layer.init_state(batch) for layer in self.layers]
+        return [layer.init_state(batch) for layer, _ in self.blocks]
 
     def step(self, x_t: Tensor, states: list, path: str = "auto") -> Tensor:
         """``x_t (N, 1) -> (N, 1)``, one step of :meth:`forward` (``states`` updated in place);
         ``path`` picks each layer's step (:func:`multires_core.stream_step`)."""
         h = F.linear(x_t, self.enc.weight, self.enc.bias)
-        for layer, mix, state in zip(self.layers, self.mix, states, strict=True):
+        for (layer, mix), state in zip(self.blocks, states, strict=True):
             z, _ = layer.step(h, state, path)
             h = h + F.linear(z, mix.weight, mix.bias)
         return F.linear(h, self.head.weight, self.head.bias)
@@ -202,12 +206,13 @@ def streaming(
 
     stream_s = statistics.median(stream[head])
     rerun = {name: statistics.median(v) for name, v in fwd[head].items()}
-    state = model.layers[0].init_state(1)
+    first = model.blocks[0][0]
+    state = first.init_state(1)
     why = fused_unavailable(torch.zeros(1, channels, device=device), state)
     return {
         "channels": channels,
         "kernel_size": kernel_size,
-        "depth": model.layers[0].conv.depth,
+        "depth": first.conv.depth,
         "layers": layers,
         "length": length,
         "step_path": head if head != "auto" else ("fused" if why is None else "tensor"),
@@ -243,7 +248,7 @@ def method_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
         x = torch.randn(n, c, length, device=device, requires_grad=True)
         grad = torch.randn(n, c, length, device=device)
         variants = {
-            m: (lambda m=m, x=x: multires_conv(x, layer.h0, layer.h1, layer.weight, method=m))
+            m: partial(multires_conv, x, layer.h0, layer.h1, layer.weight, method=m)
             for m in ("tree", "fft")
         }
         times = time_fwd_bwd(variants, grad, 3, device, warmup=1)
@@ -299,7 +304,7 @@ def step_breakdown(
     the whole step: where a step's time goes."""
     torch.manual_seed(0)
     model = Stack(channels, 4, length, kernel_size).to(device).eval()
-    layer, mix = model.layers[0], model.mix[0]
+    layer, mix = model.blocks[0]
     h = torch.randn(1, channels, device=device)
     with torch.no_grad():
         states = model.init_state(1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -40,8 +41,12 @@ def time_calls(fn: Callable[[], object], device: torch.device, seconds: float) -
     return (time.perf_counter() - t0) / calls
 
 
+def _fwd_bwd(fn: Callable[[], Tensor], grad: Tensor) -> None:
+    fn().backward(grad)
+
+
 def fwd_bwd_samples(
-    variants: dict[str, Callable[[], Tensor]],
+    variants: Mapping[str, Callable[[], Tensor]],
     grad: Tensor,
     repeats: int,
     device: torch.device,
@@ -54,12 +59,12 @@ def fwd_bwd_samples(
             fn().backward(grad)
     for _ in range(repeats):
         for name, fn in variants.items():
-            samples[name].append(time_once(lambda fn=fn: fn().backward(grad), device))
+            samples[name].append(time_once(partial(_fwd_bwd, fn, grad), device))
     return samples
 
 
 def time_fwd_bwd(
-    variants: dict[str, Callable[[], Tensor]],
+    variants: Mapping[str, Callable[[], Tensor]],
     grad: Tensor,
     repeats: int,
     device: torch.device,
