@@ -25,6 +25,7 @@ from torch import Tensor
 from arma_stability import cascade_taps
 
 from ._operators import axis_spectrum
+from .types import Boundary
 
 __all__ = [
     "check_banded",
@@ -81,6 +82,8 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
 
 
 def check_coefficients(coefficients: Tensor | Sequence[Tensor], d: int, channels: int) -> Tensor:
+    """``coefficients`` as one floating ``Tensor[D, C, Q, 2]`` (a sequence of D ``Tensor[C, Q, 2]``
+    is stacked); raise ``TypeError``/``ValueError`` naming the shape or dtype received."""
     if not isinstance(coefficients, Tensor):
         try:
             coefficients = torch.stack(list(coefficients))
@@ -113,6 +116,7 @@ def check_values(input: Tensor, coefficients: Tensor) -> None:
 
 
 def check_input(input: Tensor, d: int) -> None:
+    """``input`` is a floating ``Tensor[N, C, *S]`` with ``D = d`` spatial axes."""
     if not isinstance(input, Tensor):
         raise TypeError(f"input should be a Tensor, got {type(input).__name__}")
     if input.ndim != d + 2:
@@ -123,6 +127,7 @@ def check_input(input: Tensor, d: int) -> None:
 
 
 def check_sizes(sizes: list[int], q: int) -> None:
+    """Every spatial size is at least the AR support ``2q + 1``."""
     support = 2 * q + 1
     for a, n in enumerate(sizes):
         if n < support:
@@ -133,6 +138,8 @@ def check_sizes(sizes: list[int], q: int) -> None:
 
 
 def check_not_singular(taps: list[Tensor], sizes: list[int]) -> None:
+    """Circular boundary: no axis filter (taps ``Tensor[C, 2Q+1]``) vanishes on its DFT grid
+    (a host read of ``min |A(e^iω)|``, in float64)."""
     for a, (t, n) in enumerate(zip(taps, sizes, strict=True)):
         with torch.no_grad():
             lo = float(axis_spectrum(t.detach().double(), n).abs().min())
@@ -167,7 +174,7 @@ def check_stages_not_singular(coefficients: Tensor, sizes: list[int]) -> None:
             )
 
 
-def check_banded(x: Tensor, coefficients: Tensor, boundary: str, check: bool) -> None:
+def check_banded(x: Tensor, coefficients: Tensor, boundary: Boundary, check: bool) -> None:
     """The banded solve's value checks of ``x (N, C, *S)`` and ``coefficients (D, C, Q, 2)``
     (finite values, a singular filter), run only if ``check``; raise ``ValueError``."""
     if not check:
