@@ -236,7 +236,9 @@ def _views(state: StreamState) -> _Views:
     lv = state.levels
     k = state.taps.shape[1]
     if lv.device.type != "cpu" or lv.dtype not in _FLOATS:
-        return _Views(lv, (lv.shape[1], lv.shape[2]), lv.dtype, None, None, None, k, _fused.allowed())
+        return _Views(
+            lv, (lv.shape[1], lv.shape[2]), lv.dtype, None, None, None, k, _fused.allowed()
+        )
     taps = state.taps[:, :, 0].flatten(0, 1)  # (2K, C)
     fading = () if state.fading is None else (state.fading[:, 0],)
     return _Views(

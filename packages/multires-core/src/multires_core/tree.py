@@ -289,7 +289,9 @@ def kernel_spectrum(
     f0_full = _spread_dft(h0.flip(-1), n)  # lag order
     f1_full = _spread_dft(h1.flip(-1), n)
     if tree_select == "fading":
-        w_full: list[Tensor | None] = [weight[:, i : i + 1] for i in range(depth + 1)]  # [a_J, b_J, ..., b_1]
+        w_full: list[Tensor | None] = [
+            weight[:, i : i + 1] for i in range(depth + 1)
+        ]  # [a_J, b_J, ..., b_1]
     else:
         assert memory_size is not None
         windows = uniform_windows(depth, k, memory_size)
