@@ -18,7 +18,7 @@ Splits (the MultiresConv paper, Sec. 5.4: 2,000 training images held out for val
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,11 +28,18 @@ from torch.utils.data import Dataset
 
 from apps.framework import AppDataModule, DatasetNotFoundError
 from longrange_datasets import load_digits
+from longrange_models import literal_type
 
-__all__ = ["IMAGE_SHAPES", "ImageSequenceDataModule", "ImageSequences"]
+__all__ = ["IMAGE_SHAPES", "ImageName", "ImageSequenceDataModule", "ImageSequences"]
 
 #: ``(C, H, W)`` of each dataset.
 IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {"digits": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+if TYPE_CHECKING:  # the names are the table's keys, known at run time; a type checker sees str
+    ImageName = str
+else:
+    #: A key of ``IMAGE_SHAPES``, as a ``Literal`` (the command line's choices).
+    ImageName = literal_type(IMAGE_SHAPES)
 
 _CIFAR_HOW = (
     "download the python version of CIFAR-10 (https://www.cs.toronto.edu/~kriz/cifar.html, "
@@ -94,7 +101,7 @@ class ImageSequenceDataModule(AppDataModule):
 
     def __init__(
         self,
-        dataset: Literal["digits", "cifar10"] = "digits",
+        dataset: ImageName = "digits",
         root: str | None = None,
         val_size: PositiveInt = 2000,
         test_size: PositiveInt = 1000,

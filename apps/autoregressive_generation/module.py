@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
@@ -26,7 +26,7 @@ from torchmetrics import SumMetric
 from apps.framework import AppModule
 from longrange_models import MultiresAR, NormKind
 
-from .data import IMAGE_SHAPES
+from .data import IMAGE_SHAPES, ImageName
 from .sampling import marginal_baseline
 
 __all__ = ["GenerationModule"]
@@ -56,7 +56,7 @@ class GenerationModule(AppModule):
 
     def __init__(
         self,
-        image: Literal["digits", "cifar10"] = "digits",
+        image: ImageName = "digits",
         channels: PositiveInt = 512,
         num_blocks: PositiveInt = 48,
         kernel_size: PositiveInt = 4,

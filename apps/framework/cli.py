@@ -39,7 +39,7 @@ from .atomic import write_json_atomic
 from .callbacks import LastBatchResumeGuard, RNGStateCallback
 from .checkpoint import SafeCheckpointIO, find_checkpoint, load_checkpoint
 from .errors import DatasetNotFoundError, InputError, UnsafeCheckpointError
-from .run_dir import env_world_size, is_rank_zero, resolve_run_dir
+from .run_dir import add_run_dir_arguments, env_world_size, is_rank_zero, resolve_run_dir
 from .table import metrics_table
 
 __all__ = ["AppCLI", "main"]
@@ -84,13 +84,7 @@ class AppCLI(LightningCLI):
             default=1,
             help="repeat the run with seeds 0..N-1 (RUN/seed_<k>/); summary with mean and std",
         )
-        parser.add_argument("--out", type=str, default="runs", help="root of the run folders")
-        parser.add_argument(
-            "--run_dir",
-            type=str | None,
-            default=None,
-            help="write this run into exactly DIR (created; refused if it holds a summary.json)",
-        )
+        add_run_dir_arguments(parser)
         parser.add_argument(
             "--checkpoint_every_n_steps",
             type=PositiveInt,

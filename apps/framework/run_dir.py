@@ -5,8 +5,30 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["env_rank", "env_world_size", "is_rank_zero", "make_run_dir", "resolve_run_dir"]
+if TYPE_CHECKING:
+    from jsonargparse import ArgumentParser
+
+__all__ = [
+    "add_run_dir_arguments",
+    "env_rank",
+    "env_world_size",
+    "is_rank_zero",
+    "make_run_dir",
+    "resolve_run_dir",
+]
+
+
+def add_run_dir_arguments(parser: ArgumentParser) -> None:
+    """``--out ROOT`` and ``--run_dir DIR``, the two flags that say where a run writes."""
+    parser.add_argument("--out", type=str, default="runs", help="root of the run folders")
+    parser.add_argument(
+        "--run_dir",
+        type=str | None,
+        default=None,
+        help="write this run into exactly DIR (created; refused if it holds a summary.json)",
+    )
 
 
 def make_run_dir(app: str, root: str | os.PathLike[str] = "runs") -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["format_table", "format_value", "metrics_table"]
+__all__ = ["format_table", "format_value", "markdown_table", "metrics_table"]
 
 #: Summary entries that are bookkeeping, not results (left out of :func:`metrics_table`).
 NOT_METRICS = ("seed", "epochs", "steps")
@@ -52,3 +52,27 @@ def metrics_table(summary: Mapping[str, Any], skip: Sequence[str] = NOT_METRICS)
         if isinstance(v, float | int) and not isinstance(v, bool) and k not in skip
     ]
     return format_table(rows, ("metric", "value"))
+
+
+def markdown_table(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> list[str]:
+    """The lines of a Markdown (GitHub) table: ``header``, the ``|---|`` rule, then ``rows``.
+
+    Values are written by :func:`format_value`; an empty string leaves its cell blank.
+
+    Example:
+        >>> for line in markdown_table([("a = 0.6", 2.5)], ("", "radius")):
+        ...     print(line)
+        | | radius |
+        |---|---|
+        | a = 0.6 | 2.5 |
+    """
+
+    def line(cells: Sequence[str]) -> str:
+        return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+    lines = [line([str(h) for h in header]), "|---" * len(header) + "|"]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"rows should have {len(header)} values like header, got {row!r}")
+        lines.append(line([format_value(v) for v in row]))
+    return lines

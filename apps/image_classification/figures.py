@@ -34,7 +34,7 @@ def _pyplot():
     return plt
 
 
-def plot_run_curves(module, path: Path) -> Path | None:
+def plot_run_curves(module: object, path: Path) -> Path | None:
     """Training loss per logged step and validation accuracy per epoch of one run."""
     from apps.framework import save_figure
 

@@ -33,10 +33,11 @@ from apps.framework import (
     format_table,
     write_json_atomic,
 )
-from apps.framework.run_dir import resolve_run_dir
+from apps.framework.run_dir import add_run_dir_arguments, resolve_run_dir
 
 from . import analysis, figures
 from .checkpoint import checkpoint_analysis, find_checkpoint
+from .settings import CurveSettings, GridSettings, MultiresSettings
 
 __all__ = ["build_parser", "main"]
 
@@ -54,13 +55,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--config", action=ActionConfigFile, help="a YAML preset (configs/*.yaml)")
     p.add_argument("--smoke", action="store_true", help="toy sizes (merges configs/smoke.yaml)")
     p.add_argument("--resume", type=str | None, default=None, help="finish the run in RUN_DIR")
-    p.add_argument("--out", type=str, default="runs", help="root of the run folders")
-    p.add_argument(
-        "--run_dir",
-        type=str | None,
-        default=None,
-        help="write this run into exactly DIR (created; refused if it holds a summary.json)",
-    )
+    add_run_dir_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs/inits")
     p.add_argument(
         "--checkpoint",
@@ -69,15 +64,9 @@ def build_parser() -> ArgumentParser:
         help="a run folder of apps.video_prediction or apps.segmentation to analyse",
     )
     p.add_argument("--checkpoint_inputs", type=int, default=8, help="test inputs of the ERF")
-    p.add_argument("--grid.depths", type=list[int], default=[1, 3, 5, 7, 9])
-    p.add_argument("--grid.magnitudes", type=list[float], default=[0.0, 0.6, 0.8])
-    p.add_argument("--grid.size", type=int, default=129, help="odd side of the input map")
-    p.add_argument("--curves.depths", type=list[int], default=[1, 2, 3, 5, 7, 9])
-    p.add_argument("--curves.magnitudes", type=list[float], default=[0.0, 0.6, 0.8, 0.9])
-    p.add_argument("--curves.dilations", type=list[int], default=[1, 2, 3])
-    p.add_argument("--curves.dims", type=list[int], default=[1, 2])
-    p.add_argument("--multires.wavelet", type=str, default="db2")
-    p.add_argument("--multires.depth", type=int, default=5)
+    p.add_class_arguments(GridSettings, "grid")
+    p.add_class_arguments(CurveSettings, "curves")
+    p.add_class_arguments(MultiresSettings, "multires")
     return p
 
 
@@ -208,12 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     resume = flag_value(argv, "--resume")
     try:
-        argv = config_first(argv, CONFIGS)
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    try:
-        cfg = parser.parse_args(argv)
+        cfg = parser.parse_args(config_first(argv, CONFIGS))  # a missing run config: exit 2
         _check(cfg)
     except SystemExit as exit_:
         return int(exit_.code or 0)

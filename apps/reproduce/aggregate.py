@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.framework import write_json_atomic, write_text_atomic
+from apps.framework.table import markdown_table
 
 from .claims import Claim
 from .verdict import CellStats, evaluate
@@ -211,15 +212,15 @@ def format_table(
     for key, metric in claim.metrics.items():
         better = "higher" if metric.higher_is_better else "lower"
         lines += ["", f"## {metric.label} (`{key}`, {better} is better)", ""]
-        lines.append("| | " + " | ".join(c.label for c in claim.columns.values()) + " |")
-        lines.append("|---" * (len(claim.columns) + 1) + "|")
+        table = []
         for r, row in claim.rows.items():
             texts = []
             for c in claim.columns:
                 stats = CellStats.of(cells.get((r, c), {}).get(key, []))
                 paper = claim.paper_values.get(r, {}).get(c, {}).get(key)
                 texts.append(_cell_text(stats, paper))
-            lines.append(f"| {row.label} | " + " | ".join(texts) + " |")
+            table.append([row.label, *texts])
+        lines += markdown_table(table, ["", *(c.label for c in claim.columns.values())])
     lines += ["", f"## Verdict: {verdict['verdict']}", ""]
     for sub in verdict["claims"]:
         lines.append(f"- **{sub['id']}** ({sub['combine']}): {sub['verdict']} — {sub['text']}")

@@ -78,7 +78,7 @@ class ISICDataModule(AppDataModule):
         self.root = root
         self.size = (int(size[0]), int(size[1]))
         self.augment = augment
-        self.fractions = tuple(float(f) for f in fractions)
+        self.fractions = (float(fractions[0]), float(fractions[1]), float(fractions[2]))
         self.num_images = num_images
         self.generated_size = (int(generated_size[0]), int(generated_size[1]))
         self.cache_dir = cache_dir

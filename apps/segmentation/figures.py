@@ -14,7 +14,9 @@ from torch import Tensor
 __all__ = ["boundary", "overlay_rgb", "plot_learning_curves", "plot_overlays"]
 
 
-def overlay_rgb(image: np.ndarray, mask: np.ndarray, pred: np.ndarray, alpha: float = 0.45):
+def overlay_rgb(
+    image: np.ndarray, mask: np.ndarray, pred: np.ndarray, alpha: float = 0.45
+) -> np.ndarray:
     """Blend the error map of ``pred`` vs ``mask`` (both ``bool[H, W]``) onto ``image``
     (``float[H, W, 3]`` in [0, 1]): TP green, FP red, FN blue. Returns ``float[H, W, 3]``."""
     colour = np.zeros_like(image)
@@ -85,7 +87,7 @@ def plot_overlays(
     return path
 
 
-def plot_learning_curves(module, path: Path) -> Path | None:
+def plot_learning_curves(module: object, path: Path) -> Path | None:
     """Training and validation loss and validation Dice per epoch, from the run's metrics.csv
     (``None`` when the run has no CSV log)."""
     from apps.framework import plot_metric_curves
@@ -96,7 +98,7 @@ def plot_learning_curves(module, path: Path) -> Path | None:
     return plot_metric_curves(csv, Path(path), ["train_loss_epoch", "val_loss", "val_dc"])
 
 
-def _metrics_csv(module) -> Path | None:
+def _metrics_csv(module: object) -> Path | None:
     trainer = getattr(module, "_trainer", None)
     for logger in getattr(trainer, "loggers", []) if trainer is not None else []:
         exp = getattr(logger, "experiment", None)

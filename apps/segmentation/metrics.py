@@ -28,6 +28,8 @@ given.)
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 from torchmetrics import Metric
@@ -125,8 +127,12 @@ class SegmentationMetrics(Metric):
 
     full_state_update = False
     higher_is_better = True
+    # the states registered by ``add_state`` (read through ``Module.__getattr__``)
+    counts: Tensor
+    image_sums: Tensor
+    images: Tensor
 
-    def __init__(self, threshold: float = 0.5, **kwargs) -> None:
+    def __init__(self, threshold: float = 0.5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold should be in (0, 1), got {threshold}")

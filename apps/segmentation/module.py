@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
@@ -126,7 +127,7 @@ class SegmentationModule(AppModule):
         )
 
     # ---------------------------------------------------------------- framework hooks
-    def baselines(self, datamodule) -> dict[str, float]:
+    def baselines(self, datamodule: pl.LightningDataModule) -> dict[str, float]:
         """ACC … DC (per-image and pooled) of predicting all background / all foreground."""
         metrics = {
             "all_background": SegmentationMetrics(self.hparams.threshold),
@@ -142,7 +143,7 @@ class SegmentationModule(AppModule):
         return out
 
     @torch.no_grad()
-    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: pl.LightningDataModule, out_dir: Path) -> list[Path]:
         """Overlays of predictions on test images, and the learning curves."""
         from .figures import plot_learning_curves, plot_overlays
 

@@ -15,7 +15,7 @@ from apps.framework import metrics_csv_of, plot_metric_curves, save_figure
 __all__ = ["plot_learning_curves", "plot_memory_comparison"]
 
 
-def plot_learning_curves(module, path: str | os.PathLike[str]) -> Path | None:
+def plot_learning_curves(module: object, path: str | os.PathLike[str]) -> Path | None:
     """Training loss per step, validation loss and accuracy/AUROC per epoch of a fitted module;
     ``None`` when nothing was logged."""
     csv_path = metrics_csv_of(module)

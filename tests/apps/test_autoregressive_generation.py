@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from app_command import run_app
 
 from apps.autoregressive_generation import (
     GenerationModule,
@@ -23,27 +21,14 @@ from apps.autoregressive_generation import (
 from apps.framework import DatasetNotFoundError, load_checkpoint
 from longrange_models import mixture_log_probs
 
-ROOT = Path(__file__).resolve().parents[2]
-CMD = [sys.executable, "-m", "apps.autoregressive_generation"]
-
-
-def _env(tmp: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": str(tmp / "mpl")}
+APP = "apps.autoregressive_generation"
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("gen")
     out = tmp / "runs"
-    proc = subprocess.run(
-        [*CMD, "--smoke", "--out", str(out)],
-        cwd=ROOT,
-        env=_env(tmp),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = run_app(APP, "--smoke", "--out", str(out), tmp=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = list((out / "autoregressive_generation").iterdir())
     return run
@@ -120,15 +105,9 @@ def test_missing_cifar_is_a_clear_error(tmp_path):
         with pytest.raises(DatasetNotFoundError, match="cifar-10-batches-py") as err:
             ImageSequenceDataModule(dataset="cifar10", root=root)
         assert "--data.dataset digits" in str(err.value)  # the offline default is named
-    proc = subprocess.run(  # the command line turns it into one paragraph and exit status 2
-        [*CMD, "--smoke", "--out", str(tmp_path), "--data.dataset", "cifar10"],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # the command line turns it into one paragraph and exit status 2
+    args = ("--smoke", "--out", str(tmp_path), "--data.dataset", "cifar10")
+    proc = run_app(APP, *args, tmp=tmp_path, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Dataset not found" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -139,15 +118,7 @@ def test_resume_reuses_the_run_folder_and_config(smoke_run, tmp_path):
     summary (no new run folder). Extending a *finished* run with a larger --trainer.max_steps
     trains no further steps (the framework restores an exhausted epoch); see docs."""
     runs_before = set(smoke_run.parent.iterdir())
-    proc = subprocess.run(
-        [*CMD, "--resume", str(smoke_run)],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = run_app(APP, "--resume", str(smoke_run), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert set(smoke_run.parent.iterdir()) == runs_before
     after = json.loads((smoke_run / "summary.json").read_text())

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from app_command import run_app
 
 from apps.framework import SafeCheckpointIO, UnsafeCheckpointError, load_checkpoint
 
@@ -73,14 +71,7 @@ def test_resume_from_a_crafted_checkpoint_is_refused_by_the_app(tmp_path):
         "trainer:\n  accelerator: cpu\n  max_epochs: 1\n"
     )
     _crafted(run / "checkpoints" / "last.ckpt", marker)
-    proc = subprocess.run(
-        [sys.executable, "-m", "apps.video_prediction", "--resume", str(run)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_app("apps.video_prediction", "--resume", str(run), tmp=tmp_path)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "refusing to load checkpoint" in proc.stderr
     assert "builtins.exec" in proc.stderr

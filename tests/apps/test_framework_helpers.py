@@ -27,6 +27,7 @@ from apps.framework import (
     without_flag,
     write_json_atomic,
 )
+from apps.framework.table import markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,6 +136,18 @@ def test_format_table_aligns_every_column():
     ]
     with pytest.raises(ValueError, match="rows should have 2 values"):
         format_table([(1, 2, 3)], ("a", "b"))
+
+
+def test_markdown_table_has_a_rule_and_blank_cells():
+    lines = markdown_table([("", 0.5, "x"), ("b", 12, None)], ("", "radius", "note"))
+    assert lines == [
+        "| | radius | note |",
+        "|---|---|---|",
+        "| | 0.5 | x |",
+        "| b | 12 | - |",
+    ]
+    with pytest.raises(ValueError, match="rows should have 3 values"):
+        markdown_table([(1, 2)], ("a", "b", "c"))
 
 
 def test_metrics_table_keeps_numbers_only():

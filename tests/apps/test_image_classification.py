@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from app_command import run_app
 from PIL import Image
 from torch.utils.data import TensorDataset
 
@@ -31,11 +30,7 @@ _SKIPPED = pytest.mark.filterwarnings("ignore:`training_step` returned `None`:Us
 
 
 def _run_app(*args: str, timeout: int = 500) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # a small, often busy machine
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=timeout,
-    )  # fmt: skip
+    return run_app(*args, timeout=timeout)
 
 
 def test_smoke_run(tmp_path):

@@ -106,6 +106,11 @@ def test_smoke_writes_finite_metrics_figures_and_resumes(tmp_path):
     assert resumed["resumed"]
     assert list(resumed["part_seconds"]) == ["multires"]
     assert resumed["curves"] == summary["curves"]
+    # the --resume=DIR spelling resumes the same folder too (it used to start a new run)
+    (run / "parts" / "grid.json").unlink()
+    assert main([f"--resume={run}"]) == 0
+    assert list(json.loads((run / "summary.json").read_text())["part_seconds"]) == ["grid"]
+    assert [p for p in tmp_path.rglob("summary.json") if p.parent != run] == []
 
 
 def test_bad_arguments_exit_2(tmp_path, capsys):

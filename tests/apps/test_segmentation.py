@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from app_command import run_app
 from PIL import Image
 
 from apps.framework import DatasetNotFoundError
@@ -25,12 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_app(*args: str, timeout: int = 400) -> subprocess.CompletedProcess:
-    # one intra-op thread: the test machine is small and often busy (oversubscription is ~10x)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=timeout,
-    )  # fmt: skip
+    return run_app(*args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from app_command import run_app
 from PIL import Image
 
 from apps.sequence_classification import memory_compare
@@ -20,12 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_app(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLCONFIGDIR": str(tmp / "mpl")}
-    return subprocess.run(
-        [sys.executable, "-m", "apps.sequence_classification", "--smoke", "--out", str(tmp),
-         *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    return run_app("apps.sequence_classification", "--smoke", "--out", str(tmp), *args, tmp=tmp)
 
 
 def _summary(tmp: Path) -> tuple[Path, dict]:

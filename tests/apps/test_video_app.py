@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -12,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from app_command import ROOT, app_env, run_app
 
-ROOT = Path(__file__).resolve().parents[2]
-CMD = [sys.executable, "-m", "apps.video_prediction", "--smoke"]
+APP = "apps.video_prediction"
 FIGURES = {
     "prediction_strip.png",
     "prediction.gif",
@@ -24,25 +23,19 @@ FIGURES = {
 }
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": str(tmp / "mpl")}
-
-
 def _run_dirs(out: Path) -> list[Path]:
     return sorted(p for p in (out / "video_prediction").glob("*") if p.is_dir())
 
 
 def _args(tmp: Path, out: Path) -> list[str]:
-    return [*CMD, "--out", str(out), "--data.data_dir", str(tmp / "data")]
+    return ["--smoke", "--out", str(out), "--data.data_dir", str(tmp / "data")]
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     tmp = tmp_path_factory.mktemp("video")
     out = tmp / "runs"
-    proc = subprocess.run(
-        _args(tmp, out), cwd=ROOT, env=_env(tmp), capture_output=True, text=True, timeout=600
-    )
+    proc = run_app(APP, *_args(tmp, out), tmp=tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = _run_dirs(out)
     return tmp, run, proc.stdout
@@ -73,8 +66,8 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run):
     tmp, reference, _ = smoke_run
     out = tmp / "killed"
     proc = subprocess.Popen(
-        _args(tmp, out), cwd=ROOT, env=_env(tmp), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", APP, *_args(tmp, out)], cwd=ROOT, env=app_env(tmp),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 600
@@ -87,10 +80,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run):
         proc.wait()
     (run,) = _run_dirs(out)
     assert not (run / "summary.json").exists(), "killed too late: the run had finished"
-    resumed = subprocess.run(
-        [sys.executable, "-m", "apps.video_prediction", "--resume", str(run)],
-        cwd=ROOT, env=_env(tmp), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    resumed = run_app(APP, "--resume", str(run), tmp=tmp)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     a = json.loads((reference / "summary.json").read_text())
     b = json.loads((run / "summary.json").read_text())
@@ -104,10 +94,9 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run):
 
 def test_seeds_repeat_the_run_and_report_mean_and_std(tmp_path):
     out = tmp_path / "runs"
-    proc = subprocess.run(
-        [*_args(tmp_path, out), "--seeds", "2", "--trainer.max_epochs", "1"],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    proc = run_app(
+        APP, *_args(tmp_path, out), "--seeds", "2", "--trainer.max_epochs", "1", tmp=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = _run_dirs(out)
     per_seed = [json.loads((run / f"seed_{k}" / "summary.json").read_text()) for k in (0, 1)]

@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from arma_stability import (
     DEFAULT_EPS,
-    REPARAMETERIZATIONS,
-    Reparam,
     coefficients_from_parameters,
     icml_eq16,
     neurips_eq9,
@@ -17,6 +15,7 @@ from arma_stability import (
     stable_coefficients,
     stable_parameters,
 )
+from arma_stability.reparam import REPARAMETERIZATIONS, Reparam
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
