@@ -26,8 +26,22 @@ __all__ = [
     "SafeCheckpointIO",
     "find_checkpoint",
     "load_checkpoint",
+    "slim_checkpoint",
     "unsafe_globals",
 ]
+
+#: What a shipped checkpoint keeps: the weights, the arguments that rebuild the module and its
+#: data, and where training stopped (no optimizer, scheduler, loop or callback state).
+SLIM_KEYS = (
+    "epoch",
+    "global_step",
+    "pytorch-lightning_version",
+    "state_dict",
+    "hparams_name",
+    "hyper_parameters",
+    "datamodule_hparams_name",
+    "datamodule_hyper_parameters",
+)
 
 
 def unsafe_globals(path: str | os.PathLike[str]) -> list[str]:
@@ -65,6 +79,28 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:  # anything the pre-scan could not see
         raise UnsafeCheckpointError(path, [], str(err).splitlines()[0]) from err
+
+
+def slim_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
+    """Copy the checkpoint ``src`` to ``dst`` with only the keys in ``SLIM_KEYS``.
+
+    The result loads weights-only, evaluates and predicts exactly as ``src`` does (``--test_only``,
+    ``predict``), at about a third of the size (no optimizer state); it cannot resume training.
+    ``src`` is read through :func:`load_checkpoint` (never executing code) and ``dst`` is written
+    atomically.
+
+    Raises:
+        FileNotFoundError: ``src`` does not exist.
+        UnsafeCheckpointError: ``src`` would run code to load.
+        ValueError: ``src`` holds no ``state_dict``.
+    """
+    ckpt = load_checkpoint(src)
+    if not isinstance(ckpt.get("state_dict"), dict):
+        raise ValueError(f"src {src} holds no state_dict (expected a Lightning checkpoint)")
+    dst = Path(dst)
+    with atomic_path(dst) as tmp:
+        torch.save({k: ckpt[k] for k in SLIM_KEYS if k in ckpt}, tmp)
+    return dst
 
 
 #: Looked for, in this order, in a folder given as ``--checkpoint`` or ``--test_only``.

@@ -9,6 +9,7 @@ import torch
 from app_command import run_app
 
 from apps.framework import SafeCheckpointIO, UnsafeCheckpointError, load_checkpoint
+from apps.framework.checkpoint import SLIM_KEYS, slim_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +61,38 @@ def test_plain_checkpoints_round_trip_through_the_atomic_save(tmp_path):
     assert loaded["hp"] == {"lr": 0.1, "x": None}
     with pytest.raises(FileNotFoundError, match="not found"):
         load_checkpoint(tmp_path / "missing.ckpt")
+
+
+def test_slim_checkpoint_keeps_weights_and_arguments_only(tmp_path):
+    full = {
+        "state_dict": {"w": torch.randn(4, 3)},
+        "epoch": 5,
+        "global_step": 3072,
+        "hyper_parameters": {"preset": "arma", "hidden_channels": 32},
+        "datamodule_hyper_parameters": {"num_test": 256},
+        "optimizer_states": [{"state": {0: {"exp_avg": torch.randn(4, 3)}}}],
+        "lr_schedulers": [{"last_epoch": 3072}],
+        "loops": {"fit_loop": {}},
+        "callbacks": {"ModelCheckpoint": {}},
+    }
+    src = tmp_path / "last.ckpt"
+    torch.save(full, src)
+    (tmp_path / "shipped").mkdir()
+    dst = slim_checkpoint(src, tmp_path / "shipped" / "best.ckpt")
+    assert [p.name for p in dst.parent.iterdir()] == ["best.ckpt"]  # no temporary left
+    slim = load_checkpoint(dst)
+    assert set(slim) == {k for k in full if k in SLIM_KEYS}
+    assert not set(slim) & {"optimizer_states", "lr_schedulers", "loops", "callbacks"}
+    torch.testing.assert_close(slim["state_dict"]["w"], full["state_dict"]["w"], rtol=0, atol=0)
+    assert slim["hyper_parameters"] == full["hyper_parameters"]
+    assert (slim["epoch"], slim["global_step"]) == (5, 3072)
+    torch.save({"epoch": 1}, tmp_path / "no_weights.ckpt")
+    with pytest.raises(ValueError, match="holds no state_dict"):
+        slim_checkpoint(tmp_path / "no_weights.ckpt", tmp_path / "out.ckpt")
+    assert not (tmp_path / "out.ckpt").exists()
+    with pytest.raises(UnsafeCheckpointError):  # a hostile source is refused, nothing runs
+        slim_checkpoint(_crafted(tmp_path / "evil.ckpt", tmp_path / "marker"), tmp_path / "o.ckpt")
+    assert not (tmp_path / "marker").exists()
 
 
 def test_resume_from_a_crafted_checkpoint_is_refused_by_the_app(tmp_path):
