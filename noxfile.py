@@ -156,6 +156,15 @@ def figures(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy over the five packages and the apps (pyproject's [tool.mypy]). The packages ship
+    py.typed, so an app's call into a package is checked against the package's signatures; the
+    whole workspace is installed so that mypy sees torch, Lightning and the rest."""
+    _sync(session, "--all-packages", "--all-extras", "--group", "typecheck")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""
     _sync(session, "--only-group", "lint")
