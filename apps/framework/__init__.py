@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .argv import config_first, flag_value, pop_flag, switch_value, without_flag
 from .atomic import atomic_path, write_json_atomic, write_text_atomic
-from .checks import check_int
+from .checks import check_choice, check_int
 from .errors import DatasetNotFoundError, InputError, UnsafeCheckpointError
 from .modes import eval_mode
 from .run_dir import make_run_dir
@@ -74,6 +74,7 @@ __all__ = [
     "UnpaddedShardSampler",
     "UnsafeCheckpointError",
     "atomic_path",
+    "check_choice",
     "check_int",
     "config_first",
     "eval_mode",

@@ -1,10 +1,13 @@
-"""Argument checks shared by the apps: one wording for every bad count or size."""
+"""Argument checks shared by the apps: one wording for every bad count, size or choice."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, TypeVar
 
-__all__ = ["check_int"]
+__all__ = ["check_choice", "check_int"]
+
+T = TypeVar("T")
 
 
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -16,4 +19,15 @@ def check_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         kind = {1: "a positive int", 0: "a non-negative int"}.get(minimum, f"an int >= {minimum}")
         raise ValueError(f"{name} should be {kind}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: T, choices: Collection[T]) -> T:
+    """``value`` if it is one of ``choices``; else a ``ValueError`` naming ``name``.
+
+    The message reads ``"<name> should be one of <choices>, got <value!r>"``, with ``choices``
+    shown as given (a tuple, or a sorted list of a table's keys).
+    """
+    if value not in choices:
+        raise ValueError(f"{name} should be one of {choices}, got {value!r}")
     return value

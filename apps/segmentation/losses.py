@@ -11,6 +11,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from apps.framework import check_choice
+
 __all__ = ["LOSSES", "segmentation_loss", "soft_dice_loss"]
 
 #: Valid values of the app's ``loss`` argument.
@@ -40,8 +42,7 @@ def segmentation_loss(
 ) -> Tensor:
     """The loss named ``kind`` (one of :data:`LOSSES`) of ``logits`` and ``target``, both
     ``(N, 1, H, W)``."""
-    if kind not in LOSSES:
-        raise ValueError(f"loss should be one of {LOSSES}, got {kind!r}")
+    check_choice("loss", kind, LOSSES)
     if logits.shape != target.shape:
         raise ValueError(
             f"logits and target should share a shape, got {tuple(logits.shape)} and "

@@ -15,7 +15,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
-from apps.framework import AppModule, eval_mode
+from apps.framework import AppModule, check_choice, eval_mode
 from longrange_models.unet import UNET_PRESETS, UNet, UpsampleMode
 
 from .losses import LOSSES, segmentation_loss
@@ -68,10 +68,8 @@ class SegmentationModule(AppModule):
         figure_images: int = 6,
     ) -> None:
         super().__init__()
-        if model not in MODELS:
-            raise ValueError(f"model should be one of {MODELS}, got {model!r}")
-        if loss not in LOSSES:
-            raise ValueError(f"loss should be one of {LOSSES}, got {loss!r}")
+        check_choice("model", model, MODELS)
+        check_choice("loss", loss, LOSSES)
         if lr <= 0:
             raise ValueError(f"lr should be > 0, got {lr}")
         if not 0.0 < threshold < 1.0:
