@@ -8,7 +8,14 @@ its TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filte
 from .dwt import MODES, swt, wavedec
 from .filters import compose_strided, equivalent_filters, wavelet_filters
 from .layers import MultiresConv1d, MultiresLayer
-from .streaming import STEP_PATHS, StreamState, fused_unavailable, init_stream, stream_step
+from .streaming import (
+    STEP_PATHS,
+    StreamState,
+    fused_unavailable,
+    init_stream,
+    stream_step,
+    stream_step_at,
+)
 from .tree import (
     METHODS,
     TREE_SELECTS,
@@ -42,6 +49,7 @@ __all__ = [
     "multires_conv",
     "multires_kernel",
     "stream_step",
+    "stream_step_at",
     "swt",
     "tree_levels",
     "tree_outputs",

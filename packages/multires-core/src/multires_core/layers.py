@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .filters import wavelet_filters
-from .streaming import StreamState, _step, init_stream, stream_step
+from .streaming import StreamState, _step, init_stream, stream_step, stream_step_at
 from .tree import METHODS, TREE_SELECTS, default_depth, multires_conv
 
 __all__ = ["MultiresConv1d", "MultiresLayer"]
@@ -178,3 +178,12 @@ class MultiresLayer(nn.Module):
         if self.training and isinstance(self.dropout, nn.Dropout1d):
             raise RuntimeError("call .eval() before streaming a MultiresLayer with dropout")
         return _step(x_t, state, path, gelu=True), state
+
+    def step_at(self, x_t: Tensor, state: StreamState, t: Tensor, path: str = "auto") -> Tensor:
+        """[`step`][multires_core.MultiresLayer.step] at the position held in ``t``
+        (``Tensor[1]`` int64 on the state's device), without host synchronisation:
+        ``x_t (Tensor[N, C]) -> Tensor[N, C]``; see
+        [`stream_step_at`][multires_core.stream_step_at] (``state.t`` is not advanced)."""
+        if self.training and isinstance(self.dropout, nn.Dropout1d):
+            raise RuntimeError("call .eval() before streaming a MultiresLayer with dropout")
+        return F.gelu(stream_step_at(x_t, state, t, path))

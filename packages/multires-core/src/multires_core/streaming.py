@@ -1,4 +1,4 @@
-"""Exact step-by-step MultiresConv with ring buffers (MATH.md §5).
+"""Exact step-by-step MultiresConv (Shi, Wang, Fox, ICML 2023, Sec. 3) with ring buffers.
 
 Legend: N batch, C channels, K taps, J depth, ``d_j = 2^j`` the dilation of level ``j``
 (``j = 0`` finest), ``in_j`` its input (``in_0 = x``, ``in_{j+1} = a_{j+1}``), ``V = J(K−1)``.
@@ -29,6 +29,10 @@ Without the kernel, a batch-1 step costs per tensor operation, not per element, 
 is 3–6× faster than the recursion; ``auto`` switches to the recursion when the map's product
 exceeds ``_DENSE_MAX`` elements (the crossover measured on a 2-core CPU). The uniform
 TreeSelect keeps a second ring of the coefficients it selects.
+
+[`stream_step_at`][multires_core.stream_step_at] is the map or the recursion with the position
+held in a tensor: the ring slots are picked on the device and nothing is read back or kept in
+Python, so a step traces with ``torch.compile(fullgraph=True)`` and replays as a CUDA graph.
 """
 
 from __future__ import annotations
@@ -43,7 +47,14 @@ from torch.nn import functional as F
 from . import _fused
 from .tree import uniform_windows
 
-__all__ = ["STEP_PATHS", "StreamState", "fused_unavailable", "init_stream", "stream_step"]
+__all__ = [
+    "STEP_PATHS",
+    "StreamState",
+    "fused_unavailable",
+    "init_stream",
+    "stream_step",
+    "stream_step_at",
+]
 
 _DENSE_MAX = 3_000_000  # elements of the (V, O, N, C) product up to which the map wins (measured)
 
@@ -132,6 +143,36 @@ def _level_step(
     return torch.stack(inputs), coeffs, y
 
 
+def _tree_outputs(
+    x_t: Tensor, past: Tensor, state: StreamState, path: str
+) -> tuple[Tensor, Tensor]:
+    """``(inputs (J, N, C), rest)`` of one step by the map or the recursion from the ``V`` past
+    values ``past (V, N, C)``; ``rest`` is ``[y] (1, N, C)`` (fading) or the coefficients
+    ``[a_J, b_J..b_1] (J + 1, N, C)`` (uniform)."""
+    depth = state.depth
+    if path == "map":
+        # the precomputed map: (V, 1, N, C) * (V, O, 1, C) summed over V -> (O, N, C). Few
+        # operations (a broadcast multiply beats C tiny batched GEMMs 4-50x on the CPU),
+        # but O(K·J²) work: for small steps, where the cost is per operation
+        out = (past.unsqueeze(1) * state.mat).sum(0).addcmul_(x_t, state.vec)
+        return out[:depth], out[depth:]
+    # the recursion: O(K·J) work in 3J operations
+    inputs, coeffs, y_fading = _level_step(
+        x_t, past.view(depth, -1, *x_t.shape), state.taps, state.fading
+    )
+    return inputs, coeffs if y_fading is None else y_fading[None]
+
+
+def _uniform_output(
+    u: UniformRings, coeffs: Tensor, x_t: Tensor, write: Tensor, read: Tensor
+) -> Tensor:
+    """The uniform TreeSelect's output ``(N, C)``: ``coeffs (J + 1, N, C)`` written to the
+    slots ``write``, then the windows read from the slots ``read``."""
+    u.coeffs.index_copy_(0, write, coeffs[: write.shape[0]])
+    window = u.coeffs.index_select(0, read)  # (S·W, N, C)
+    return (window * u.weight).sum(0).addcmul_(x_t, u.skip)
+
+
 def init_stream(
     batch: int,
     h0: Tensor,
@@ -167,7 +208,7 @@ def init_stream(
     state = StreamState(
         t=0,
         ring=ring,
-        levels=torch.zeros(int(sizes.sum()), batch, c, device=dev, dtype=dt),
+        levels=torch.zeros((k - 1) * (2**depth - 1), batch, c, device=dev, dtype=dt),  # Σ_j R_j
         read=(base + (t - lags) % sizes[:, None]).reshape(ring, v),
         write=(base[:, 0] + t[:, :, 0] % sizes).reshape(ring, depth),
         mat=outs[:, 1:].permute(1, 0, 2).unsqueeze(2).contiguous(),  # (V, O, 1, C)
@@ -303,7 +344,9 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
         x = x_t.detach() if x_t.requires_grad else x_t
         # fading: y (N, C), written as out[0]; uniform: the coefficients (J + 1, N, C)
         out = x.new_empty(n, c) if u is None else x.new_empty(depth + 1, n, c)
-        _fused.tree_step(
+        kernel = _fused.tree_step
+        assert kernel is not None  # _fused_blocker checked _fused.AVAILABLE
+        kernel(
             (x if x.is_contiguous() else x.contiguous()).numpy(),
             views.rings,
             views.slots,
@@ -319,24 +362,59 @@ def _step(x_t: Tensor, state: StreamState, path: str, gelu: bool) -> Tensor:
         rest = out
     else:
         past = lv.index_select(0, state.read[row])  # (V, N, C): whole rows
-        if path == "map":
-            # the precomputed map: (V, 1, N, C) * (V, O, 1, C) summed over V -> (O, N, C). Few
-            # operations (a broadcast multiply beats C tiny batched GEMMs 4-50x on the CPU),
-            # but O(K·J²) work: for small steps, where the cost is per operation
-            out = (past.unsqueeze(1) * state.mat).sum(0).addcmul_(x_t, state.vec)
-            inputs, rest = out[:depth], out[depth:]  # rest: [y] (fading) or the coefficients
-        else:  # the recursion: O(K·J) work in 3J operations
-            inputs, coeffs, y_fading = _level_step(
-                x_t, past.view(depth, -1, n, c), state.taps, state.fading
-            )
-            rest = coeffs if y_fading is None else y_fading[None]
+        inputs, rest = _tree_outputs(x_t, past, state, path)
         lv.index_copy_(0, state.write[row], inputs)
         state.t += 1
     if u is None:
         y = rest[0]
     else:
         crow = (state.t - 1) % u.ring
-        u.coeffs.index_copy_(0, u.write[crow], rest[: u.write.shape[1]])
-        window = u.coeffs.index_select(0, u.read[crow])  # (S·W, N, C)
-        y = (window * u.weight).sum(0).addcmul_(x_t, u.skip)
+        y = _uniform_output(u, rest, x_t, u.write[crow], u.read[crow])
     return F.gelu(y) if gelu else y
+
+
+def stream_step_at(x_t: Tensor, state: StreamState, t: Tensor, path: str = "auto") -> Tensor:
+    """One time step at the position held in a tensor: ``x_t (Tensor[N, C])`` ->
+    ``y_t (Tensor[N, C])``, as [`stream_step`][multires_core.stream_step]'s ``"map"`` or
+    ``"recursion"`` path, for compiled and CUDA-graph use.
+
+    Everything that depends on the position is computed on ``t``'s device: the ring slots are
+    picked with ``index_select`` from ``t`` (``Tensor[1]`` int64, the number of steps taken, on
+    the state's device), nothing is read back to the host and no Python value changes, so one
+    function per position traces with ``torch.compile(fullgraph=True)`` and replays as one CUDA
+    graph. The rings are updated in place; ``state.t`` is neither read nor advanced (the caller
+    advances ``t``). Where ``t`` equals ``state.t``, the output and the rings equal
+    [`stream_step`][multires_core.stream_step]'s with the same ``path``.
+
+    ``path``: ``"map"``, ``"recursion"`` or ``"auto"`` (the map while its product has at most
+    ``_DENSE_MAX`` elements, else the recursion, as ``stream_step`` picks without the kernel).
+    """
+    if path not in ("auto", "map", "recursion"):
+        raise ValueError(f"path should be 'auto', 'map' or 'recursion', got {path!r}")
+    lv = state.levels
+    n, c = lv.shape[1], lv.shape[2]
+    if x_t.shape != (n, c) or x_t.dtype != lv.dtype or x_t.device != lv.device:
+        raise ValueError(
+            f"x_t should be a Tensor[N={n}, C={c}] of {lv.dtype} on {lv.device}, got "
+            f"{tuple(x_t.shape)} of {x_t.dtype} on {x_t.device}"
+        )
+    if not isinstance(t, Tensor):
+        raise TypeError(f"t should be a Tensor[1] of torch.int64, got {type(t).__name__}")
+    if t.shape != (1,) or t.dtype != torch.long or t.device != lv.device:
+        raise ValueError(
+            f"t should be a Tensor[1] of torch.int64 on {lv.device}, got {tuple(t.shape)} of "
+            f"{t.dtype} on {t.device}"
+        )
+    if path == "auto":
+        path = "map" if n * state.mat.numel() <= _DENSE_MAX else "recursion"
+    row = t % state.ring
+    past = lv.index_select(0, state.read.index_select(0, row)[0])  # (V, N, C)
+    inputs, rest = _tree_outputs(x_t, past, state, path)
+    lv.index_copy_(0, state.write.index_select(0, row)[0], inputs)
+    u = state.uniform
+    if u is None:
+        return rest[0]
+    crow = t % u.ring
+    return _uniform_output(
+        u, rest, x_t, u.write.index_select(0, crow)[0], u.read.index_select(0, crow)[0]
+    )
