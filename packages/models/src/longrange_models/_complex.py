@@ -77,13 +77,16 @@ class ComplexParamsMixin(nn.Module):
             super()._apply(fn, recurse)
         finally:
             for module, name, p in swapped:
-                real = module._parameters[name]
-                p.data = torch.view_as_complex(real.data.contiguous())
-                if real.grad is not None:
-                    p.grad = torch.view_as_complex(real.grad.contiguous())
+                applied = module._parameters[name]
+                assert applied is not None  # super()._apply keeps every parameter it was given
+                p.data = torch.view_as_complex(applied.data.contiguous())
+                if applied.grad is not None:
+                    p.grad = torch.view_as_complex(applied.grad.contiguous())
                 module._parameters[name] = p
             for module, name in buffers:
-                module._buffers[name] = torch.view_as_complex(module._buffers[name].contiguous())
+                b = module._buffers[name]
+                assert b is not None  # as the parameters
+                module._buffers[name] = torch.view_as_complex(b.contiguous())
         return self
 
 

@@ -115,7 +115,7 @@ class _ConvCell(nn.Module):
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"x should be a Tensor[N, T, C, H, W], got {shape}")
         if state is None:
-            state = self.init_state(x.shape[0], x.shape[-2:], x.device, x.dtype)
+            state = self.init_state(x.shape[0], (x.shape[-2], x.shape[-1]), x.device, x.dtype)
         outputs = []
         for t in range(x.shape[1]):
             h, state = self.step(x[:, t], state)

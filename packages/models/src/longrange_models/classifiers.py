@@ -31,7 +31,7 @@ from torch.nn import functional as F
 from arma_core import ARMA2d, Boundary, Method
 from arma_stability import Reparam
 
-from ._checks import positive_int, positive_ints
+from ._checks import ar_init_tuple, positive_int, positive_ints
 from .config import ConfigMixin
 from .factory import LayerKind, conv_kwargs, is_arma, make_conv2d
 
@@ -43,7 +43,8 @@ VGG11_PLAN: tuple[int | str, ...] = (1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8,
 
 def _conv(m: nn.Conv2d, x: Tensor) -> Tensor:
     """``m(x)``, but an ARMA layer whose output map is too small for its AR filter skips it."""
-    if isinstance(m, ARMA2d) and m.ar_order > 0:
+    # the models pad with ints (make_conv2d); a "same"/"valid" padding is left to the layer
+    if isinstance(m, ARMA2d) and m.ar_order > 0 and not isinstance(m.padding, str):
         need = 2 * m.ar_order + 1
         sides = [
             (size + 2 * p - d * (k - 1) - 1) // s + 1
@@ -108,8 +109,12 @@ class VGG11(ConfigMixin, nn.Module):
         hidden = tuple(positive_int("hidden", h) for h in hidden)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
-        ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
-        self._store_config(locals(), batch_norm=bool(batch_norm), dropout=float(dropout))
+        self._store_config(
+            locals(),
+            ar_init=ar_init_tuple(ar_init),
+            batch_norm=bool(batch_norm),
+            dropout=float(dropout),
+        )
         conv = conv_kwargs(self.config)
         self.in_channels = in_channels
         layers: list[nn.Module] = []
@@ -205,8 +210,7 @@ class ResNet18(ConfigMixin, nn.Module):
     ) -> None:
         super().__init__()
         positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
-        ar_init = tuple(ar_init) if isinstance(ar_init, list) else ar_init
-        self._store_config(locals())
+        self._store_config(locals(), ar_init=ar_init_tuple(ar_init))
         conv = conv_kwargs(self.config)
         conv["bias"] = False
         self.in_channels = in_channels

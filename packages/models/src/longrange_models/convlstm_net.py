@@ -27,8 +27,8 @@ from torch.nn import functional as F
 from arma_core import Boundary, Method
 from arma_stability import Reparam
 
-from ._checks import positive_int, positive_ints
-from .cells import ConvGRUCell, ConvLSTMCell
+from ._checks import ar_init_tuple, positive_int, positive_ints
+from .cells import ConvGRUCell, ConvLSTMCell, _ConvCell
 from .config import ConfigMixin, literal_type
 from .factory import ARMA_DEFAULTS, LayerKind, check_layer_kind, is_arma
 from .non_local import NonLocal2d
@@ -46,7 +46,7 @@ __all__ = [
 
 #: Recurrent cell kinds. A cell class with ``needs_size = True`` (``"rotation_gru"``) is built
 #: with ``size=`` the frame size after patching, so the model needs ``frame_size``.
-CELLS: dict[str, type[nn.Module]] = {
+CELLS: dict[str, type[_ConvCell]] = {
     "lstm": ConvLSTMCell,
     "gru": ConvGRUCell,
     "rotation_gru": RotationConvGRUCell,
@@ -172,8 +172,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             raise ValueError(
                 f"non_local_layers should be distinct indices in [0, {num_layers}), got {nl}"
             )
-        if isinstance(ar_init, list):
-            ar_init = tuple(ar_init)
+        ar_init_t = ar_init_tuple(ar_init)
         cell_kwargs: dict[str, Any] = {}
         if frame_size is not None:
             if not isinstance(frame_size, tuple | list) or len(frame_size) != 2:
@@ -188,8 +187,8 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             if frame_size is None:
                 raise ValueError(f"frame_size (H, W) is needed for cell={cell!r}, got None")
             cell_kwargs["size"] = (frame_size[0] // patch_size, frame_size[1] // patch_size)
-        arma = {
-            "ar_init": ar_init,
+        arma: dict[str, Any] = {
+            "ar_init": ar_init_t,
             "boundary": boundary,
             "reparam": reparam,
             "ar_eps": ar_eps,
@@ -201,7 +200,10 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     raise ValueError(f"{name}={v!r} needs an ARMA layer kind, got layer={layer!r}")
             arma = {}
         self._store_config(
-            locals(), non_local_layers=nl, non_local_sub_sample=bool(non_local_sub_sample)
+            locals(),
+            ar_init=ar_init_t,
+            non_local_layers=nl,
+            non_local_sub_sample=bool(non_local_sub_sample),
         )
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.num_layers, self.block_size = num_layers, block_size
@@ -211,7 +213,8 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         frame_channels = in_channels * patch_size**2
 
         cell_cls = CELLS[cell]
-        self.cells = nn.ModuleList()
+        #: the cells, typed (``nn.ModuleList`` is not generic); registered as ``self.cells``
+        self._cells: list[_ConvCell] = []
         for i in range(num_layers):
             b, first = divmod(i, block_size)
             if i == 0:
@@ -220,7 +223,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                 channels = 2 * hidden_channels
             else:
                 channels = hidden_channels
-            self.cells.append(
+            self._cells.append(
                 cell_cls(
                     channels,
                     hidden_channels,
@@ -232,18 +235,26 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     **arma,
                 )
             )
+        self.cells = nn.ModuleList(self._cells)
         self.non_local = nn.ModuleDict(
             {str(i): NonLocal2d(hidden_channels, sub_sample=non_local_sub_sample) for i in nl}
         )
         out_in = hidden_channels * (2 if self._has_skip(self.num_blocks - 1) else 1)
         self.output = nn.Conv2d(out_in, frame_channels, 1)
         nn.init.xavier_uniform_(self.output.weight)
-        nn.init.zeros_(self.output.bias)
+        if self.output.bias is not None:
+            nn.init.zeros_(self.output.bias)
 
     # ------------------------------------------------------------------ structure
+    def _skip_source(self, block: int) -> int | None:
+        """The block whose output is concatenated with block ``block``'s (``block − skip_stride``),
+        or None."""
+        s = self.skip_stride
+        return block - s if s is not None and block >= s else None
+
     def _has_skip(self, block: int) -> bool:
-        """Whether block ``block``'s output is concatenated with block ``block − skip_stride``'s."""
-        return self.skip_stride is not None and block >= self.skip_stride
+        """Whether block ``block``'s output is concatenated with an earlier block's."""
+        return self._skip_source(block) is not None
 
     # ------------------------------------------------------------------ forward
     def _check_inputs(
@@ -283,15 +294,16 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         ``states`` (one per cell) is updated in place.
         """
         x, block_outputs = frame, []
-        for i, cell in enumerate(self.cells):
+        for i, cell in enumerate(self._cells):
             x, states[i] = cell.step(x, states[i])
             if str(i) in self.non_local:
                 x = self.non_local[str(i)](x)
             b, pos = divmod(i, self.block_size)
             if pos == self.block_size - 1:  # end of block b
                 block_outputs.append(x)
-                if self._has_skip(b):
-                    x = torch.cat([x, block_outputs[b - self.skip_stride]], dim=1)
+                src = self._skip_source(b)
+                if src is not None:
+                    x = torch.cat([x, block_outputs[src]], dim=1)
         return self.output(x)
 
     def forward(
@@ -330,13 +342,13 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                 draws = torch.rand(shape, generator=generator, device=device)
                 use_truth = (draws < teacher_forcing).to(inputs.device)
         states = [
-            c.init_state(n, (h // p, w // p), inputs.device, inputs.dtype) for c in self.cells
+            c.init_state(n, (h // p, w // p), inputs.device, inputs.dtype) for c in self._cells
         ]
         preds: list[Tensor] = []
         for t in range(t_in + future - 1):
             if t < t_in:
                 frame = inputs[:, t]
-            elif use_truth is not None:
+            elif use_truth is not None and targets is not None:  # (_check_inputs: both or none)
                 k = t - t_in  # targets[:, k] is frame t
                 frame = torch.where(use_truth[:, k, None, None, None], targets[:, k], preds[-1])
             else:

@@ -8,7 +8,7 @@ stride 1, so swapping the kind never changes a model's shapes.
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 from torch import nn
 
@@ -42,6 +42,16 @@ ARMA_DEFAULTS: dict[str, Any] = {
     "method": "auto",
 }
 _ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
+
+
+class _ConvArgs(TypedDict):
+    """The ``nn.Conv2d`` keyword arguments ``make_conv2d`` passes to either kind of layer."""
+
+    stride: int
+    padding: int
+    dilation: int
+    groups: int
+    bias: bool
 
 
 def check_layer_kind(layer: str) -> LayerKind:
@@ -108,7 +118,7 @@ def make_conv2d(
     if unknown:
         raise TypeError(f"unknown ARMA options {sorted(unknown)}; valid: {list(_ARMA_OPTIONS)}")
     padding = dilation * (kernel_size - 1) // 2
-    conv_args = {
+    conv_args: _ConvArgs = {
         "stride": stride,
         "padding": padding,
         "dilation": dilation,

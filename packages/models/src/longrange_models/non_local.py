@@ -39,8 +39,8 @@ class NonLocal2d(nn.Module):
         self.phi = nn.Conv2d(channels, inner, 1)
         self.g = nn.Conv2d(channels, inner, 1)
         self.out = nn.Conv2d(inner, channels, 1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        for p in self.out.parameters():  # weight and bias: the block starts as the identity
+            nn.init.zeros_(p)
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != self.channels:

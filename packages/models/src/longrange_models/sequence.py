@@ -178,7 +178,9 @@ class RecurrentSequenceModel(ConfigMixin, nn.Module):
         """Inputs -> real features ``(N, T, I)`` (tokens one-hot or embedded)."""
         if self.num_tokens is None:
             if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[-1] != self.input_size:
-                got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+                got: tuple[int, ...] | str = (
+                    tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+                )
                 raise ValueError(f"x should be a Tensor[N, T, {self.input_size}], got {got}")
             if not x.is_floating_point():
                 raise TypeError(f"x should be real features, got dtype {x.dtype}")

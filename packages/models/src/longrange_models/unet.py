@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from arma_core import Boundary, Method
 from arma_stability import Reparam
 
-from ._checks import positive_ints
+from ._checks import ar_init_tuple, positive_ints
 from .config import ConfigMixin
 from .factory import LayerKind, check_layer_kind, conv_kwargs, is_arma, make_conv2d
 from .non_local import NonLocal2d
@@ -153,10 +153,9 @@ class UNet(ConfigMixin, nn.Module):
         check_layer_kind(layer)
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample should be one of {UPSAMPLE_MODES}, got {upsample!r}")
-        if isinstance(ar_init, list):
-            ar_init = tuple(ar_init)
         self._store_config(
             locals(),
+            ar_init=ar_init_tuple(ar_init),
             non_local=bool(non_local),
             non_local_sub_sample=bool(non_local_sub_sample),
             batch_norm=bool(batch_norm),

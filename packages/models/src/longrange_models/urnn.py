@@ -54,6 +54,7 @@ class URNNCell(VectorCell):
     """
 
     is_complex = True
+    permutation: Tensor  # buffer (H,): the fixed permutation Π
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int | None = None) -> None:
         super().__init__(input_size, hidden_size, output_size)
