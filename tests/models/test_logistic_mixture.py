@@ -13,14 +13,7 @@ import torch
 from scipy import stats
 from scipy.special import expit
 
-from longrange_models.logistic_mixture import (
-    LogisticMixtureHead,
-    bits_per_dim,
-    mixture_log_probs,
-    mixture_nll,
-    mixture_params,
-    mixture_sample,
-)
+from longrange_models import logistic_mixture as lm
 
 EDGE_AND_MID = (0, 1, 127, 128, 254, 255)
 
@@ -70,7 +63,7 @@ def oracle_pixel_nll(p: np.ndarray, v: np.ndarray, m: int, fallback: bool = Fals
 def _params(c: int, m: int, n: int, seed: int, dtype=torch.float64, scale_shift=-2.0):
     """Random parameters with moderate scales (log-scale around ``scale_shift``)."""
     g = torch.Generator().manual_seed(seed)
-    p = torch.randn(n, mixture_params(c, m), generator=g, dtype=dtype)
+    p = torch.randn(n, lm.mixture_params(c, m), generator=g, dtype=dtype)
     p[:, m + c * m : m + 2 * c * m] = p[:, m + c * m : m + 2 * c * m] + scale_shift
     p[:, m : m + c * m] *= 0.6  # means mostly inside [-1, 1]
     return p
@@ -79,21 +72,21 @@ def _params(c: int, m: int, n: int, seed: int, dtype=torch.float64, scale_shift=
 # ------------------------------------------------------------------------------- counting
 def test_mixture_params_counts():
     for m in (1, 2, 5, 10):
-        assert mixture_params(1, m) == 3 * m
-        assert mixture_params(3, m) == 10 * m
-    assert mixture_params(3, 10) == 100  # PixelCNN++ on CIFAR-10: 100 output channels
+        assert lm.mixture_params(1, m) == 3 * m
+        assert lm.mixture_params(3, m) == 10 * m
+    assert lm.mixture_params(3, 10) == 100  # PixelCNN++ on CIFAR-10: 100 output channels
 
 
 @pytest.mark.parametrize("bad", [0, 2, 4, True])
 def test_mixture_params_bad_channels(bad):
     with pytest.raises(ValueError, match="channels"):
-        mixture_params(bad, 3)
+        lm.mixture_params(bad, 3)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0])
 def test_mixture_params_bad_mixtures(bad):
     with pytest.raises(ValueError, match="num_mixtures"):
-        mixture_params(1, bad)
+        lm.mixture_params(1, bad)
 
 
 # ----------------------------------------------------------------------------- normalised
@@ -107,7 +100,7 @@ def test_probabilities_sum_to_one(c, dtype, tol):
     prev = torch.randint(0, 256, (24, 3), generator=torch.Generator().manual_seed(2))
     prev[:4] = 0
     prev[4:8] = 255
-    lp = mixture_log_probs(p, m, c, prev if c == 3 else None)
+    lp = lm.mixture_log_probs(p, m, c, prev if c == 3 else None)
     assert lp.shape == ((24, 256) if c == 1 else (24, 3, 256))
     assert lp.dtype == dtype
     total = lp.exp().sum(-1)
@@ -128,7 +121,7 @@ def test_nll_matches_numpy_formula(c, fallback):
     # (N·H·W, P) -> (N, P, H, W); (N·H·W, C) -> (N, C, H, W)
     params = p.reshape(n, h, w, -1).permute(0, 3, 1, 2)
     target = v.reshape(n, h, w, c).permute(0, 3, 1, 2)
-    got = mixture_nll(params, target, m, pixelcnn_fallback=fallback)
+    got = lm.mixture_nll(params, target, m, pixelcnn_fallback=fallback)
     per_pixel = np.array(
         [oracle_pixel_nll(p[i].numpy(), v[i].numpy(), m, fallback) for i in range(n * h * w)]
     )
@@ -143,7 +136,7 @@ def test_nll_float32_close_to_oracle(c):
     p = _params(c, m, 16, seed=5)
     v = torch.randint(0, 256, (16, c), generator=torch.Generator().manual_seed(6))
     v[:6, 0] = torch.tensor(EDGE_AND_MID)
-    got = mixture_nll(p.float(), v, m)
+    got = lm.mixture_nll(p.float(), v, m)
     expected = [oracle_pixel_nll(p[i].numpy(), v[i].numpy(), m) for i in range(16)]
     torch.testing.assert_close(
         got.double(), torch.tensor(expected, dtype=torch.float64), rtol=1e-5, atol=1e-4
@@ -156,9 +149,9 @@ def test_fallback_differs_only_for_tiny_masses():
     p = torch.tensor([[0.0, 0.0, -5.0]], dtype=torch.float64)  # mean 0, s = e^-5
     near = torch.tensor([[128]])  # x = 1/255: a big bin
     far = torch.tensor([[160]])  # 32 bins away: mass ~ e^-37
-    exact, fallback = mixture_nll(p, near, m), mixture_nll(p, near, m, pixelcnn_fallback=True)
+    exact, fallback = lm.mixture_nll(p, near, m), lm.mixture_nll(p, near, m, pixelcnn_fallback=True)
     torch.testing.assert_close(exact, fallback, rtol=1e-13, atol=0)
-    exact, fallback = mixture_nll(p, far, m), mixture_nll(p, far, m, pixelcnn_fallback=True)
+    exact, fallback = lm.mixture_nll(p, far, m), lm.mixture_nll(p, far, m, pixelcnn_fallback=True)
     assert (exact - fallback).abs() > 0.01
 
 
@@ -168,7 +161,7 @@ def test_far_tail_mass_matches_mpmath(mean, value, dtype, rtol):
     """Masses like e^-1700 (beyond float64) still have an accurate log, both tails."""
     log_s = -7.0
     p = torch.tensor([[0.0, mean, log_s]], dtype=dtype)
-    got = -mixture_nll(p, torch.tensor([[value]]), 1)
+    got = -lm.mixture_nll(p, torch.tensor([[value]]), 1)
     with mpmath.workdps(1000):  # enough digits that 1 − e^-1700 minus its neighbour is exact
         x = mpmath.mpf(2 * value) / 255 - 1
         s = mpmath.exp(mpmath.mpf(log_s))
@@ -190,12 +183,12 @@ def test_nll_equals_minus_log_prob_of_value(c):
     v = torch.randint(0, 256, (32, c), generator=torch.Generator().manual_seed(8))
     v[:6, c - 1] = torch.tensor(EDGE_AND_MID)
     prev = torch.cat([v, torch.zeros(32, 3 - c, dtype=torch.long)], 1)
-    lp = mixture_log_probs(p, m, c, prev if c == 3 else None)
+    lp = lm.mixture_log_probs(p, m, c, prev if c == 3 else None)
     if c == 1:
         picked = lp.gather(1, v).squeeze(1)
     else:
         picked = lp.gather(2, v.unsqueeze(2)).squeeze(2).sum(1)
-    torch.testing.assert_close(mixture_nll(p, v, m), -picked, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(lm.mixture_nll(p, v, m), -picked, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.int32])
@@ -203,9 +196,9 @@ def test_other_integer_dtypes_give_the_same(dtype):
     m = 2
     p = _params(3, m, 6, seed=15)
     v = torch.tensor([[0, 255, 7], [255, 0, 128], [1, 254, 0]] * 2)
-    torch.testing.assert_close(mixture_nll(p, v.to(dtype), m), mixture_nll(p, v, m))
+    torch.testing.assert_close(lm.mixture_nll(p, v.to(dtype), m), lm.mixture_nll(p, v, m))
     torch.testing.assert_close(
-        mixture_log_probs(p, m, 3, v.to(dtype)), mixture_log_probs(p, m, 3, v)
+        lm.mixture_log_probs(p, m, 3, v.to(dtype)), lm.mixture_log_probs(p, m, 3, v)
     )
 
 
@@ -215,7 +208,7 @@ def test_channel_zero_row_is_the_one_channel_marginal():
     p3 = _params(3, m, 6, seed=9)
     p1 = torch.cat([p3[:, :m], p3[:, m : 2 * m], p3[:, 4 * m : 5 * m]], 1)  # logits, μ_0, log s_0
     prev = torch.randint(0, 256, (6, 3), generator=torch.Generator().manual_seed(10))
-    row0 = mixture_log_probs(p3, m, 3, prev)[:, 0]
+    row0 = lm.mixture_log_probs(p3, m, 3, prev)[:, 0]
     expected = torch.tensor(
         [
             [-oracle_pixel_nll(p1[i].numpy(), np.array([u]), m) for u in range(256)]
@@ -234,8 +227,8 @@ def test_conditionals_equal_brute_force_marginals_of_the_joint():
     x0, x1 = 70, 180
     grid = torch.cartesian_prod(torch.arange(256), torch.arange(256))  # (x1, x2)
     target = torch.cat([torch.full((65536, 1), x0), grid], 1)
-    joint = (-mixture_nll(p.expand(65536, -1), target, m)).exp().reshape(256, 256)
-    rows = mixture_log_probs(p, m, 3, torch.tensor([[x0, x1, 0]])).exp()[0]
+    joint = (-lm.mixture_nll(p.expand(65536, -1), target, m)).exp().reshape(256, 256)
+    rows = lm.mixture_log_probs(p, m, 3, torch.tensor([[x0, x1, 0]])).exp()[0]
     torch.testing.assert_close(rows[1], joint.sum(1) / joint.sum(), rtol=1e-9, atol=1e-14)
     torch.testing.assert_close(rows[2], joint[x1] / joint[x1].sum(), rtol=1e-9, atol=1e-14)
 
@@ -258,8 +251,8 @@ def _chi_square_pvalue(observed: dict, probs: dict, n: int) -> float:
 def test_sample_one_channel_matches_log_probs():
     m, n = 3, 4000
     p = torch.tensor([[0.5, -0.3, 0.0, -0.4, 0.1, 0.7, -3.0, -2.5, -4.0]], dtype=torch.float64)
-    probs = mixture_log_probs(p, m, 1)[0].exp()
-    draws = mixture_sample(p.expand(n, -1), m, 1, torch.Generator().manual_seed(0))
+    probs = lm.mixture_log_probs(p, m, 1)[0].exp()
+    draws = lm.mixture_sample(p.expand(n, -1), m, 1, torch.Generator().manual_seed(0))
     assert draws.shape == (n, 1)
     assert draws.dtype == torch.int64
     counts = torch.bincount(draws[:, 0], minlength=256).double()
@@ -278,7 +271,7 @@ def test_sample_three_channels_matches_the_joint():
     log_scales = [-5.5, -5.0, -6.0, -5.2, -5.4, -5.8]  # (C, M): about half a bin
     coupling = [2.0, -1.0, 1.0, 0.5, -2.0, 1.5]  # (3, M), through tanh
     p = torch.tensor([[*logits, *means, *log_scales, *coupling]], dtype=torch.float64)
-    draws = mixture_sample(p.expand(n, -1), m, 3, torch.Generator().manual_seed(1))
+    draws = lm.mixture_sample(p.expand(n, -1), m, 3, torch.Generator().manual_seed(1))
     assert draws.shape == (n, 3)
     assert int(draws.min()) >= 0
     assert int(draws.max()) <= 255
@@ -287,7 +280,7 @@ def test_sample_three_channels_matches_the_joint():
     # remainder cell takes all mass outside them
     shifts = torch.cartesian_prod(*[torch.arange(-1, 2)] * 3)  # (27, 3)
     cand = torch.unique((cells[:, None] + shifts[None]).reshape(-1, 3).clamp(0, 255), dim=0)
-    joint = (-mixture_nll(p.expand(len(cand), -1), cand, m)).exp()
+    joint = (-lm.mixture_nll(p.expand(len(cand), -1), cand, m)).exp()
     assert joint.sum() > 0.9  # most of the mass is in cells the test resolves
     probs = {tuple(k.tolist()): float(q) for k, q in zip(cand, joint, strict=False)}
     observed = {tuple(k.tolist()): int(c) for k, c in zip(cells, counts, strict=False)}
@@ -297,9 +290,9 @@ def test_sample_three_channels_matches_the_joint():
 def test_sample_is_deterministic_given_generator():
     m = 3
     p = _params(3, m, 50, seed=13, dtype=torch.float32)
-    a = mixture_sample(p, m, 3, torch.Generator().manual_seed(5))
-    b = mixture_sample(p, m, 3, torch.Generator().manual_seed(5))
-    c = mixture_sample(p, m, 3, torch.Generator().manual_seed(6))
+    a = lm.mixture_sample(p, m, 3, torch.Generator().manual_seed(5))
+    b = lm.mixture_sample(p, m, 3, torch.Generator().manual_seed(5))
+    c = lm.mixture_sample(p, m, 3, torch.Generator().manual_seed(6))
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
 
@@ -309,43 +302,43 @@ def test_bits_per_dim_closed_form():
     dims = 3 * 32 * 32
     nll = torch.tensor([dims * math.log(2) * 2.92, dims * math.log(256)], dtype=torch.float64)
     torch.testing.assert_close(
-        bits_per_dim(nll, dims), torch.tensor([2.92, 8.0], dtype=torch.float64)
+        lm.bits_per_dim(nll, dims), torch.tensor([2.92, 8.0], dtype=torch.float64)
     )
     with pytest.raises(ValueError, match="dims"):
-        bits_per_dim(nll, 0)
+        lm.bits_per_dim(nll, 0)
 
 
 # --------------------------------------------------------------------------------- errors
 def test_errors_name_the_argument():
     p1, p3 = torch.zeros(2, 9), torch.zeros(2, 30)
     with pytest.raises(ValueError, match="params should have P = mixture_params"):
-        mixture_nll(p1, torch.zeros(2, 3, dtype=torch.long), 3)  # 3 channels need 30
+        lm.mixture_nll(p1, torch.zeros(2, 3, dtype=torch.long), 3)  # 3 channels need 30
     with pytest.raises(ValueError, match=r"target should hold values in 0..255.*256"):
-        mixture_nll(p1, torch.full((2, 1), 256), 3)
+        lm.mixture_nll(p1, torch.full((2, 1), 256), 3)
     with pytest.raises(ValueError, match=r"target should hold values in 0..255.*-1"):
-        mixture_nll(p1, torch.full((2, 1), -1), 3)
+        lm.mixture_nll(p1, torch.full((2, 1), -1), 3)
     with pytest.raises(TypeError, match="target should be an integer Tensor"):
-        mixture_nll(p1, torch.zeros(2, 1), 3)
+        lm.mixture_nll(p1, torch.zeros(2, 1), 3)
     with pytest.raises(TypeError, match="params should be a floating-point"):
-        mixture_nll(torch.zeros(2, 9, dtype=torch.long), torch.zeros(2, 1, dtype=torch.long), 3)
+        lm.mixture_nll(torch.zeros(2, 9, dtype=torch.long), torch.zeros(2, 1, dtype=torch.long), 3)
     with pytest.raises(ValueError, match="target should have C = 1 or 3"):
-        mixture_nll(p1, torch.zeros(2, 2, dtype=torch.long), 3)
+        lm.mixture_nll(p1, torch.zeros(2, 2, dtype=torch.long), 3)
     with pytest.raises(ValueError, match=r"target shape .* should match params"):
-        mixture_nll(torch.zeros(2, 9, 4), torch.zeros(2, 1, 5, dtype=torch.long), 3)
+        lm.mixture_nll(torch.zeros(2, 9, 4), torch.zeros(2, 1, 5, dtype=torch.long), 3)
     with pytest.raises(ValueError, match=r"target shape .* should match params"):
-        mixture_nll(p1, torch.zeros(3, 1, dtype=torch.long), 3)
+        lm.mixture_nll(p1, torch.zeros(3, 1, dtype=torch.long), 3)
     with pytest.raises(ValueError, match="previous should be"):
-        mixture_log_probs(p3, 3, 3)
+        lm.mixture_log_probs(p3, 3, 3)
     with pytest.raises(ValueError, match="previous should be"):
-        mixture_log_probs(p3, 3, 3, torch.zeros(2, 1, dtype=torch.long))
+        lm.mixture_log_probs(p3, 3, 3, torch.zeros(2, 1, dtype=torch.long))
     with pytest.raises(ValueError, match="previous should hold values"):
-        mixture_log_probs(p3, 3, 3, torch.full((2, 3), 300))
+        lm.mixture_log_probs(p3, 3, 3, torch.full((2, 3), 300))
     with pytest.raises(ValueError, match="params should be a Tensor\\[N, P\\]"):
-        mixture_log_probs(torch.zeros(2, 9, 4), 3, 1)
+        lm.mixture_log_probs(torch.zeros(2, 9, 4), 3, 1)
     with pytest.raises(ValueError, match="channels"):
-        mixture_sample(p1, 3, 2)
+        lm.mixture_sample(p1, 3, 2)
     with pytest.raises(ValueError, match="params should have P"):
-        mixture_sample(p1, 2, 1)
+        lm.mixture_sample(p1, 2, 1)
 
 
 # ------------------------------------------------------------------------------ gradients
@@ -354,7 +347,7 @@ def test_gradcheck(c):
     m = 2
     p = _params(c, m, 3, seed=14, scale_shift=-1.0).requires_grad_()
     v = torch.tensor([[0, 128, 255]]).T.repeat(1, c)
-    assert torch.autograd.gradcheck(lambda q: mixture_nll(q, v, m), (p,))
+    assert torch.autograd.gradcheck(lambda q: lm.mixture_nll(q, v, m), (p,))
 
 
 @pytest.mark.parametrize("fallback", [False, True])
@@ -365,7 +358,7 @@ def test_gradient_finite_at_extreme_params(c, dtype, fallback):
     rows = []
     for log_s in (-1e4, -7.0, 0.0, 90.0, 1e3):
         for mean in (-1e4, -1.0, 0.0, 1.0, 1e4):
-            row = torch.full((mixture_params(c, m),), mean, dtype=dtype)
+            row = torch.full((lm.mixture_params(c, m),), mean, dtype=dtype)
             row[:m] = torch.tensor([1e3, -1e3, 0.0])  # extreme logits
             row[m + c * m : m + 2 * c * m] = log_s
             if c == 3:
@@ -374,24 +367,24 @@ def test_gradient_finite_at_extreme_params(c, dtype, fallback):
     p = torch.stack(rows).requires_grad_()
     for value in (0, 1, 128, 254, 255):
         v = torch.full((len(rows), c), value)
-        nll = mixture_nll(p, v, m, pixelcnn_fallback=fallback)
+        nll = lm.mixture_nll(p, v, m, pixelcnn_fallback=fallback)
         (grad,) = torch.autograd.grad(nll.sum(), p)
         assert torch.isfinite(nll).all(), value
         assert torch.isfinite(grad).all(), value
-    assert torch.isfinite(mixture_log_probs(p.detach(), m, c, v.new_zeros(len(rows), 3))).all()
+    assert torch.isfinite(lm.mixture_log_probs(p.detach(), m, c, v.new_zeros(len(rows), 3))).all()
 
 
 # ----------------------------------------------------------------------------------- head
 def test_head_shapes_and_loss():
-    head = LogisticMixtureHead(8, channels=3, num_mixtures=4)
+    head = lm.LogisticMixtureHead(8, channels=3, num_mixtures=4)
     assert "8, channels=3, num_mixtures=4" in repr(head)
     h_seq, h_img = torch.randn(2, 8, 5), torch.randn(2, 8, 3, 4)
     assert head(h_seq).shape == (2, 40, 5)
     assert head(h_img).shape == (2, 40, 3, 4)
     target = torch.randint(0, 256, (2, 3, 5))
-    torch.testing.assert_close(head.nll(h_seq, target), mixture_nll(head(h_seq), target, 4))
+    torch.testing.assert_close(head.nll(h_seq, target), lm.mixture_nll(head(h_seq), target, 4))
     assert head.sample(torch.randn(6, 8)).shape == (6, 3)
     with pytest.raises(ValueError, match="h should be"):
         head(torch.randn(2, 7, 5))
     with pytest.raises(ValueError, match="hidden"):
-        LogisticMixtureHead(0)
+        lm.LogisticMixtureHead(0)

@@ -1,10 +1,10 @@
 """MultiresAR: causality, exact streaming, identical samples, loss, presets, config, errors."""
 
-import json
 import math
 
 import pytest
 import torch
+from config_round_trip import assert_json_round_trip
 
 from longrange_models.config import count_parameters
 from longrange_models.logistic_mixture import mixture_log_probs, mixture_nll
@@ -169,13 +169,7 @@ def test_preset_parameter_counts_match_the_paper():
 
 def test_config_json_round_trip():
     model = tiny(tree_select="uniform", memory_size=4, norm="batch", kernel_size=4)
-    cfg = json.loads(json.dumps(model.to_config()))
-    clone = MultiresAR.from_config(cfg)
-    assert clone.to_config() == model.to_config()
-    clone.load_state_dict(model.state_dict())
-    x = images(1, 1, 12)
-    model.eval(), clone.eval()
-    torch.testing.assert_close(clone(x), model(x))
+    assert_json_round_trip(model, images(1, 1, 12))
     assert "num_mixtures=3" in repr(model)
     assert "extra_conv=True" in repr(model)
 

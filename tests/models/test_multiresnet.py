@@ -1,10 +1,10 @@
 """MultiresNet / MultiresBlock: shapes, masked pooling, causal padding, presets, config, errors."""
 
-import json
 import math
 
 import pytest
 import torch
+from config_round_trip import assert_json_round_trip
 
 from longrange_models.config import count_parameters
 from longrange_models.multiresnet import (
@@ -127,14 +127,10 @@ def test_scifar_preset_parameter_count_matches_the_papers_1_4m():
 
 
 def test_config_json_round_trip():
-    for model in (real_net(tree_select="uniform", memory_size=4, prenorm=True), token_net()):
-        cfg = json.loads(json.dumps(model.to_config()))
-        clone = MultiresNet.from_config(cfg)
-        assert clone.to_config() == model.to_config()
-        clone.load_state_dict(model.state_dict())
-    x = torch.randint(0, 7, (2, 16))
-    model.eval(), clone.eval()
-    torch.testing.assert_close(clone(x), model(x))
+    real = real_net(tree_select="uniform", memory_size=4, prenorm=True)
+    assert_json_round_trip(real, torch.randn(2, 3, 16, generator=torch.Generator().manual_seed(0)))
+    model = token_net()
+    assert_json_round_trip(model, torch.randint(0, 7, (2, 16)))
     assert "num_tokens=7" in repr(model)
 
 
