@@ -6,13 +6,21 @@ from arma_stability import stable_coefficients
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("method", ["fft", "matmul"])
-def test_cuda_matches_cpu(method):
+@pytest.mark.parametrize(
+    ("method", "boundary", "size"),
+    [
+        ("fft", "circular", (32, 40)),
+        ("matmul", "circular", (32, 40)),
+        ("banded", "circular", (12, 10)),
+        ("banded", "zero", (12, 10)),
+    ],
+)
+def test_cuda_matches_cpu(method, boundary, size):
     g = torch.Generator().manual_seed(0)
-    t = torch.randn(2, 4, 32, 40, generator=g, dtype=torch.float64)
+    t = torch.randn(2, 4, *size, generator=g, dtype=torch.float64)
     co = stable_coefficients(torch.randn(2, 4, 2, 2, generator=g, dtype=torch.float64))
-    cpu = ar_solve2d(t, co, method=method)
-    cuda = ar_solve2d(t.cuda(), co.cuda(), method=method)
+    cpu = ar_solve2d(t, co, boundary=boundary, method=method)
+    cuda = ar_solve2d(t.cuda(), co.cuda(), boundary=boundary, method=method)
     torch.testing.assert_close(cuda.cpu(), cpu)
 
 

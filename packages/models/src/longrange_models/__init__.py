@@ -18,6 +18,9 @@ Every 2D model builds its convolutions through one factory
 * Generation: [`MultiresAR`][longrange_models.MultiresAR] with a streaming sampler, the discretised
   mixture of logistics ([`mixture_nll`][longrange_models.mixture_nll],
   [`mixture_sample`][longrange_models.mixture_sample], ...).
+* Baselines at a parameter budget (``for_budget``):
+  [`TransformerClassifier`][longrange_models.TransformerClassifier],
+  [`WaveNet`][longrange_models.WaveNet] and the generator [`WaveNetAR`][longrange_models.WaveNetAR].
 """
 
 from .cells import ConvGRUCell, ConvLSTMCell
@@ -55,6 +58,7 @@ from .logistic_mixture import (
     mixture_nll,
     mixture_params,
     mixture_sample,
+    mixture_sample_from_noise,
 )
 from .multires_ar import AR_PRESETS, ARState, MultiresAR, MultiresARConfig
 from .multiresnet import (
@@ -77,8 +81,26 @@ from .sequence import (
     SequenceCellKind,
     hidden_size_for_budget,
 )
+from .transformer import (
+    TRANSFORMER_PRESETS,
+    PositionKind,
+    TransformerClassifier,
+    TransformerClassifierConfig,
+    sinusoidal_positions,
+)
 from .unet import UNET_PRESETS, UPSAMPLE_MODES, UNet, UNetConfig, UpsampleMode
 from .urnn import URNNCell, URNNCellConfig
+from .wavenet import (
+    WaveNet,
+    WaveNetConfig,
+    WaveNetLayer,
+    WaveNetStack,
+    fit_wavenet_widths,
+    wavenet_dilations,
+    wavenet_receptive_field,
+    wavenet_stack_parameter_count,
+)
+from .wavenet_ar import WaveNetAR, WaveNetARConfig
 
 __all__ = [
     "ARMA_DEFAULTS",
@@ -92,6 +114,7 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "RECURRENT_KINDS",
     "SEQUENCE_CELLS",
+    "TRANSFORMER_PRESETS",
     "UNET_PRESETS",
     "UPSAMPLE_MODES",
     "VGG11",
@@ -117,6 +140,7 @@ __all__ = [
     "NonLocal2d",
     "NormKind",
     "OutputActivation",
+    "PositionKind",
     "RNNCellConfig",
     "RecurrentKind",
     "RecurrentSequenceModel",
@@ -124,17 +148,26 @@ __all__ = [
     "ResNet18Config",
     "RotationConvGRUCell",
     "SequenceCellKind",
+    "TransformerClassifier",
+    "TransformerClassifierConfig",
     "UNet",
     "UNetConfig",
     "URNNCell",
     "URNNCellConfig",
     "UpsampleMode",
     "VGG11Config",
+    "WaveNet",
+    "WaveNetAR",
+    "WaveNetARConfig",
+    "WaveNetConfig",
+    "WaveNetLayer",
+    "WaveNetStack",
     "arma_kwargs",
     "bits_per_dim",
     "check_layer_kind",
     "conv_kwargs",
     "count_parameters",
+    "fit_wavenet_widths",
     "hidden_size_for_budget",
     "is_arma",
     "literal_type",
@@ -144,4 +177,9 @@ __all__ = [
     "mixture_nll",
     "mixture_params",
     "mixture_sample",
+    "mixture_sample_from_noise",
+    "sinusoidal_positions",
+    "wavenet_dilations",
+    "wavenet_receptive_field",
+    "wavenet_stack_parameter_count",
 ]

@@ -40,6 +40,7 @@ components, ``S`` any trailing positions (``H, W`` or ``L``), ``V = 256`` values
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -53,6 +54,7 @@ __all__ = [
     "mixture_nll",
     "mixture_params",
     "mixture_sample",
+    "mixture_sample_from_noise",
 ]
 
 NUM_VALUES = 256
@@ -94,11 +96,7 @@ def _float(params: Tensor) -> Tensor:
     return params.float() if params.dtype in (torch.float16, torch.bfloat16) else params
 
 
-#: ``_split``'s parts: logits, means, log-scales, coupling coefficients (or None).
-_Parts = tuple[Tensor, Tensor, Tensor, Tensor | None]
-
-
-def _split(params: Tensor, channels: int, num_mixtures: int) -> _Parts:
+def _split(params: Tensor, channels: int, num_mixtures: int):
     """``(N, P, *S)`` -> logits ``(N, M, *S)``, means / log-scales ``(N, C, M, *S)``, coupling
     ``(N, 3, M, *S)`` (tanh applied) or None; log-scales clamped at −7."""
     p = mixture_params(channels, num_mixtures)
@@ -224,8 +222,7 @@ def _grid(params: Tensor) -> Tensor:
     return torch.arange(NUM_VALUES, device=params.device).view(1, NUM_VALUES, 1)  # (1, V, 1)
 
 
-def _check_2d(params: Tensor, num_mixtures: int, channels: int) -> tuple[Tensor, _Parts]:
-    """``params`` as ``Tensor[N, P]`` in float32/64, and its ``_split`` parts."""
+def _check_2d(params: Tensor, num_mixtures: int, channels: int):
     params = _float(params)
     if params.ndim != 2:
         raise ValueError(f"params should be a Tensor[N, P], got shape {tuple(params.shape)}")
@@ -285,9 +282,6 @@ def _channel(
     ``(N, V, M)`` for ``_observe``."""
     mu = means[:, c]  # (N, M)
     if c >= 1:
-        # channel c >= 1 exists for RGB only, which has coupling coefficients and previous
-        assert previous is not None
-        assert coeffs is not None
         x = _scaled(previous[:, :c], means.dtype)  # (N, c)
         if c == 1:
             mu = mu + coeffs[:, 0] * x[:, :1]
@@ -332,15 +326,63 @@ def mixture_sample(
         ``Tensor[N, C]`` int64 values in ``0..255``.
     """
     with torch.no_grad():
-        params, (logits, means, log_scales, coeffs) = _check_2d(params, num_mixtures, channels)
-        log_w = torch.log_softmax(logits, dim=1)
-        drawn = torch.zeros(params.shape[0], channels, dtype=torch.long, device=params.device)
-        for c in range(channels):
-            row, log_mass = _channel(log_w, means, log_scales, coeffs, drawn, c)
-            probs = row.exp()
-            drawn[:, c] = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-            log_w = _observe(log_w, log_mass, drawn[:, c])
-        return drawn
+        return _draw(
+            params,
+            num_mixtures,
+            channels,
+            lambda probs, c: torch.multinomial(probs, 1, generator=generator).squeeze(1),
+        )
+
+
+def mixture_sample_from_noise(
+    params: Tensor, num_mixtures: int, channels: int, noise: Tensor
+) -> Tensor:
+    """[`mixture_sample`][longrange_models.mixture_sample] with the randomness given: no host
+    synchronisation, for compiled and CUDA-graph sampling.
+
+    Channel ``c`` takes ``argmax_v p_c(v) / noise[c, :, v]``: with ``Exp(1)`` noise, the
+    exponential race, which is how ``torch.multinomial`` draws one sample (after checking the
+    probabilities on the host, a synchronisation on CUDA). So ``noise`` filled channel by channel
+    with ``noise[c].exponential_(generator=g)`` gives the values ``mixture_sample(params, …, g)``
+    gives from the same generator state (up to rounding ties), and nothing is read back.
+
+    Args:
+        params: ``Tensor[N, P]``.
+        num_mixtures: ``M``.
+        channels: ``C``, 1 or 3.
+        noise: ``Tensor[C, N, 256]`` of ``Exp(1)`` draws, the dtype of the probabilities
+            (``params``'s, float32 for half precision).
+
+    Returns:
+        ``Tensor[N, C]`` int64 values in ``0..255``.
+    """
+    if isinstance(params, Tensor) and params.ndim == 2:  # (else _draw names the params' fault)
+        expected = (channels, params.shape[0], NUM_VALUES)
+        if not isinstance(noise, Tensor) or noise.shape != expected:
+            shape = tuple(noise.shape) if isinstance(noise, Tensor) else type(noise).__name__
+            raise ValueError(
+                f"noise should be a Tensor[C={channels}, N={params.shape[0]}, {NUM_VALUES}], "
+                f"got {shape}"
+            )
+    with torch.no_grad():
+        return _draw(
+            params, num_mixtures, channels, lambda probs, c: torch.argmax(probs / noise[c], 1)
+        )
+
+
+def _draw(
+    params: Tensor, num_mixtures: int, channels: int, pick: Callable[[Tensor, int], Tensor]
+) -> Tensor:
+    """Values ``(N, C)`` drawn channel by channel; ``pick(probs (N, V), c) -> (N,)`` draws
+    channel ``c`` from its conditional probabilities."""
+    params, (logits, means, log_scales, coeffs) = _check_2d(params, num_mixtures, channels)
+    log_w = torch.log_softmax(logits, dim=1)
+    drawn = torch.zeros(params.shape[0], channels, dtype=torch.long, device=params.device)
+    for c in range(channels):
+        row, log_mass = _channel(log_w, means, log_scales, coeffs, drawn, c)
+        drawn[:, c] = pick(row.exp(), c)
+        log_w = _observe(log_w, log_mass, drawn[:, c])
+    return drawn
 
 
 class LogisticMixtureHead(nn.Module):

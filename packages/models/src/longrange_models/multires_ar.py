@@ -20,29 +20,42 @@ reference: same model, same generator state, the same draws). Norms: a LayerNorm
 acts on one position at a time, and a BatchNorm in eval mode is a fixed per-channel affine map,
 so both stream exactly; a BatchNorm in training mode (batch statistics) and dropout in training
 mode cannot, and streaming raises then.
+
+Off the CPU, sampling steps a ``_DeviceSampler``: one position is one function of module
+buffers (ring slots picked from a position tensor on the device, the draw from given ``Exp(1)``
+noise, [`mixture_sample_from_noise`][longrange_models.mixture_sample_from_noise]) that reads
+nothing back to the host, so on CUDA ``torch.compile(mode="reduce-overhead", fullgraph=True)``
+captures it once as a CUDA graph. The CPU loop (numba-fused steps, ``torch.multinomial``) is
+unchanged; both make the same draws from the same generator state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import importlib.util
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+import arma_core
 from multires_core import StreamState
 
 from .config import ConfigMixin
 from .logistic_mixture import (
+    NUM_VALUES,
     LogisticMixtureHead,
     bits_per_dim,
     mixture_nll,
     mixture_params,
     mixture_sample,
+    mixture_sample_from_noise,
 )
-from .multiresnet import NormKind, block_stack
+from .multiresnet import MultiresBlock, NormKind, block_stack
 
 __all__ = [
     "AR_PAPER_PARAMETERS",
@@ -187,7 +200,10 @@ class MultiresAR(ConfigMixin, nn.Module):
         """Fresh streaming state for ``batch`` sequences (raises if the model cannot stream in
         its current mode, see
         [`MultiresBlock.check_streamable`][longrange_models.MultiresBlock.check_streamable])."""
-        return ARState([block.init_state(batch) for block in self.blocks], batch)
+        return ARState([block.init_state(batch) for block in self._block_list()], batch)
+
+    def _block_list(self) -> Sequence[MultiresBlock]:
+        return cast("Sequence[MultiresBlock]", self.blocks)
 
     def step(self, x_prev: Tensor | None, state: ARState, path: str = "auto") -> Tensor:
         """Parameters ``Tensor[N, P]`` of position ``state.t``, given the value at ``t − 1``.
@@ -210,7 +226,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         else:
             inp = scale_values(x_prev, w.dtype)
         h = F.linear(inp, w[:, :, 0], self.encoder.bias)
-        for block, s in zip(self.blocks, state.blocks, strict=True):
+        for block, s in zip(self._block_list(), state.blocks, strict=True):
             h = block.step(h, s, path)
         state.t += 1
         return self.head.proj(h)
@@ -260,14 +276,48 @@ class MultiresAR(ConfigMixin, nn.Module):
         Reshape to ``(n, C, H, W)`` with ``.view(n, C, H, W)`` (raster order). The draws are
         [`mixture_sample`][longrange_models.mixture_sample]'s from ``generator``, one call
         per position, exactly as
-        [`sample_by_recompute`][longrange_models.MultiresAR.sample_by_recompute] makes them."""
+        [`sample_by_recompute`][longrange_models.MultiresAR.sample_by_recompute] makes them.
+
+        Off the CPU (``path``: ``"auto"``, ``"map"`` or ``"recursion"``) a position is the
+        noise draws, one call of a step that reads nothing back (one CUDA graph replay on CUDA,
+        see the module docstring) and one copy; the first call for a batch size compiles, later
+        ones reuse the buffers and the graph. Non-finite mixture parameters raise a
+        ``ValueError`` after the loop (the one host synchronisation of the call)."""
         length, out = self._start(n, length)
+        if not out.is_cpu:
+            finite = self._sample_on_device(out, generator, path, progress)
+            if not bool(finite):  # the one synchronisation of a device call, after the loop
+                raise ValueError("the model gave non-finite mixture parameters while sampling")
+            return out
         state = self.init_state(n)
         prev = None
         for i in self._positions(length, progress):
             prev = self._draw(self.step(prev, state, path), generator)
             out[..., i] = prev
         return out
+
+    def _sample_on_device(
+        self, out: Tensor, generator: torch.Generator | None, path: str, progress: bool
+    ) -> Tensor:
+        """[`sample`][longrange_models.MultiresAR.sample]'s loop for tensors off the CPU: fills
+        ``out (n, C, L)`` and returns a ``Tensor[]`` bool, whether every mixture parameter was
+        finite. Per position: ``C`` noise draws, one call of the per-position step (compiled
+        into one CUDA graph where possible, see ``_DeviceSampler``) and one copy; nothing is
+        read back to the host."""
+        if path not in _DEVICE_PATHS:
+            raise ValueError(
+                f"path should be one of {_DEVICE_PATHS} for tensors on {out.device} (the fused "
+                f"kernel runs on CPU tensors only), got {path!r}"
+            )
+        sampler, step = _device_sampler(self, out.shape[0], path)
+        graphs = step is not sampler
+        for i in self._positions(out.shape[2], progress):
+            for c in range(out.shape[1]):  # the draws torch.multinomial would make
+                sampler.noise[c].exponential_(generator=generator)
+            if graphs:  # the previous position's output has been copied: its memory may go
+                torch.compiler.cudagraph_mark_step_begin()
+            out[..., i] = step(self)
+        return sampler.finite
 
     @torch.no_grad()
     def sample_by_recompute(
@@ -281,7 +331,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         (``O(i)`` work for pixel ``i``). Same arguments and draws as
         [`sample`][longrange_models.MultiresAR.sample]."""
         length, out = self._start(n, length)
-        for block in self.blocks:
+        for block in self._block_list():
             block.check_streamable()  # the same modes as sampling by streaming
         for i in self._positions(length, progress):
             params = self.distribution_params(out[..., : i + 1])[..., i]
@@ -298,3 +348,114 @@ class MultiresAR(ConfigMixin, nn.Module):
 
 #: The config dataclass built from ``MultiresAR``'s signature.
 MultiresARConfig = MultiresAR.config_class
+
+#: MultiresConv step paths of the device-side sampling step (the fused kernel is CPU-only).
+_DEVICE_PATHS = ("auto", "map", "recursion")
+
+
+def _state_tensors(state: StreamState) -> Iterator[tuple[str, Tensor]]:
+    """Every tensor of a stream state (its uniform rings included), with a buffer name."""
+    for f in dataclasses.fields(state):
+        value = getattr(state, f.name)
+        if isinstance(value, Tensor):
+            yield f.name, value
+    if state.uniform is not None:
+        for f in dataclasses.fields(state.uniform):
+            value = getattr(state.uniform, f.name)
+            if isinstance(value, Tensor):
+                yield f"uniform_{f.name}", value
+
+
+class _DeviceSampler(nn.Module):
+    """The state of [`MultiresAR.sample`][longrange_models.MultiresAR.sample] off the CPU, for
+    ``n`` sequences: one call of ``forward`` draws one position.
+
+    Everything a position reads or writes is a buffer of this module: the blocks' stream states
+    (rings and tables), the position ``t`` (``Tensor[1]`` int64: the ring slots are picked on
+    the device), the previous draw scaled (the next input), the noise of the next draw and a
+    running ``finite`` flag. ``torch.compile`` treats module buffers as static inputs, so the
+    compiled step updates them in place and replays as one CUDA graph; ``forward`` reads no
+    tensor value on the host and changes no Python value, so one graph serves every position.
+    The model is an argument, not a submodule (a cached sampler does not keep it alive).
+    """
+
+    t: Tensor  # (1,) int64: the position the next call draws
+    inp: Tensor  # (N, C): the previous draw scaled, the next input (0 at t = 0)
+    noise: Tensor  # (C, N, 256): Exp(1) draws of the next position
+    finite: Tensor  # (): bool, every mixture parameter so far finite
+
+    def __init__(self, model: MultiresAR, n: int, path: str) -> None:
+        super().__init__()
+        w = model.encoder.weight
+        c = model.config.in_channels
+        self.path = path
+        self.states = [block.init_state(n) for block in model._block_list()]
+        for i, state in enumerate(self.states):
+            for name, tensor in _state_tensors(state):
+                self.register_buffer(f"block{i}_{name}", tensor, persistent=False)
+        probs_dtype = torch.float32 if w.dtype in (torch.float16, torch.bfloat16) else w.dtype
+        buffers = {
+            "t": torch.zeros(1, dtype=torch.long, device=w.device),
+            "inp": w.new_zeros(n, c),
+            "noise": torch.empty(c, n, NUM_VALUES, dtype=probs_dtype, device=w.device),
+            "finite": torch.ones((), dtype=torch.bool, device=w.device),
+        }
+        for name, tensor in buffers.items():
+            self.register_buffer(name, tensor, persistent=False)
+
+    def reset(self, model: MultiresAR) -> None:
+        """Position 0 again, the tables recomputed from the model's current parameters, written
+        into the same buffers (their addresses, which a CUDA graph reads, stay)."""
+        n = self.inp.shape[0]
+        for state, block in zip(self.states, model._block_list(), strict=True):
+            fresh = block.init_state(n)
+            for (_, old), (_, new) in zip(
+                _state_tensors(state), _state_tensors(fresh), strict=True
+            ):
+                old.copy_(new)
+        self.t.zero_()
+        self.inp.zero_()
+        self.finite.fill_(True)
+
+    def forward(self, model: MultiresAR) -> Tensor:
+        """Draw position ``t`` from ``noise``: ``Tensor[N, C]`` int64; advances ``t``."""
+        w = model.encoder.weight
+        h = F.linear(self.inp, w[:, :, 0], model.encoder.bias)
+        for block, state in zip(model._block_list(), self.states, strict=True):
+            h = block.step_at(h, state, self.t, self.path)
+        params = model.head.proj(h)  # (N, P)
+        self.finite &= torch.isfinite(params).all()
+        cfg = model.config
+        drawn = mixture_sample_from_noise(params, cfg.num_mixtures, cfg.in_channels, self.noise)
+        self.inp.copy_(scale_values(drawn, self.inp.dtype))
+        self.t.add_(1)
+        return drawn
+
+
+#: Per model, the last device sampler and its step: ``(key, sampler, step)``. A second call
+#: with the same batch size, path, device and dtype reuses the buffers and the compiled graph.
+_SAMPLERS: weakref.WeakKeyDictionary[MultiresAR, tuple[tuple[Any, ...], _DeviceSampler, Any]]
+_SAMPLERS = weakref.WeakKeyDictionary()
+
+
+def _device_sampler(model: MultiresAR, n: int, path: str) -> tuple[_DeviceSampler, Any]:
+    """The model's device sampler for ``n`` sequences at position 0, and the callable that
+    steps it: compiled with ``torch.compile(mode="reduce-overhead", fullgraph=True)`` (CUDA
+    graphs) on CUDA where Triton is installed and the backend switch allows Triton
+    (``arma_core.get_backend()`` ``"auto"`` or ``"triton"``), else the module itself."""
+    w = model.encoder.weight
+    key = (n, path, w.device, w.dtype)
+    entry = _SAMPLERS.get(model)
+    if entry is not None and entry[0] == key:
+        entry[1].reset(model)
+        return entry[1], entry[2]
+    sampler = _DeviceSampler(model, n, path)
+    step: Any = sampler
+    if (
+        w.device.type == "cuda"
+        and arma_core.get_backend() in ("auto", "triton")
+        and importlib.util.find_spec("triton") is not None
+    ):
+        step = torch.compile(sampler, mode="reduce-overhead", fullgraph=True)
+    _SAMPLERS[model] = (key, sampler, step)
+    return sampler, step

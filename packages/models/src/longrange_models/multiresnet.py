@@ -44,11 +44,9 @@ NormKind = Literal["layer", "batch", "none"]
 NORMS: tuple[NormKind, ...] = get_args(NormKind)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    """Return ``value`` if it is an int >= 1, else a ``ValueError`` naming ``name``."""
+def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} should be a positive int, got {value!r}")
-    return value
 
 
 def make_norm(kind: NormKind, channels: int) -> nn.Module:
@@ -172,10 +170,11 @@ class MultiresBlock(nn.Module):
 
     def _norm_step(self, x: Tensor) -> Tensor:
         """The norm of one position ``x (N, C)``, the same map ``_norm`` applies there."""
-        n = self.norm  # make_norm's module of norm_kind
-        if isinstance(n, nn.LayerNorm):
+        if self.norm_kind == "layer":
+            n = self.norm
             return F.layer_norm(x, (self.channels,), n.weight, n.bias, n.eps)
-        if isinstance(n, nn.BatchNorm1d):
+        if self.norm_kind == "batch":
+            n = self.norm
             return F.batch_norm(
                 x, n.running_mean, n.running_var, n.weight, n.bias, False, 0.0, n.eps
             )
@@ -190,6 +189,20 @@ class MultiresBlock(nn.Module):
         self.check_streamable()
         h = self._norm_step(x_t) if self.prenorm else x_t
         z, _ = self.layer.step(h, state, path)
+        return self._after_layer_step(x_t, z)
+
+    def step_at(self, x_t: Tensor, state: StreamState, t: Tensor, path: str = "auto") -> Tensor:
+        """[`step`][longrange_models.MultiresBlock.step] at the position held in ``t``
+        (``Tensor[1]`` int64 on the state's device) without host synchronisation:
+        ``x_t (Tensor[N, C]) -> Tensor[N, C]``; see
+        [`multires_core.stream_step_at`][multires_core.stream_step_at] (``path``: ``"auto"``,
+        ``"map"`` or ``"recursion"``; ``state.t`` is not advanced)."""
+        self.check_streamable()
+        h = self._norm_step(x_t) if self.prenorm else x_t
+        return self._after_layer_step(x_t, self.layer.step_at(h, state, t, path))
+
+    def _after_layer_step(self, x_t: Tensor, z: Tensor) -> Tensor:
+        """The rest of the block at one position, from the MultiresLayer's output ``z (N, C)``."""
         z = F.glu(F.linear(z, self.mix.weight[:, :, 0], self.mix.bias), dim=-1)
         if self.out is not None:
             z = F.linear(z, self.out.weight[:, :, 0], self.out.bias)
@@ -331,7 +344,8 @@ class MultiresNet(ConfigMixin, nn.Module):
             _positive_int("in_channels", in_channels)
             self.encoder: nn.Module = nn.Conv1d(in_channels, channels, 1)
         else:
-            self.encoder = nn.Embedding(_positive_int("num_tokens", num_tokens), channels)
+            _positive_int("num_tokens", num_tokens)
+            self.encoder = nn.Embedding(num_tokens, channels)
         self._store_config(locals())
         self.blocks = block_stack(self.config)
         self.final_norm = make_norm(norm, channels) if prenorm else None
