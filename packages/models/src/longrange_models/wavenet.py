@@ -39,9 +39,9 @@ __all__ = [
     "WaveNetLayer",
     "WaveNetStack",
     "fit_wavenet_widths",
-    "stack_parameter_count",
     "wavenet_dilations",
     "wavenet_receptive_field",
+    "wavenet_stack_parameter_count",
 ]
 
 
@@ -79,7 +79,7 @@ def wavenet_receptive_field(kernel_size: int, dilations: Sequence[int]) -> int:
     return 1 + sum((kernel_size - 1) * positive_int("dilation", d) for d in dilations)
 
 
-def stack_parameter_count(
+def wavenet_stack_parameter_count(
     channels: int, skip_channels: int, kernel_size: int, num_layers: int
 ) -> int:
     """Parameters of a [`WaveNetStack`][longrange_models.WaveNetStack] of ``num_layers``: per
@@ -266,15 +266,15 @@ class WaveNet(ConfigMixin, nn.Module):
     def parameter_count(cls, **kwargs: Any) -> int:
         """Trainable parameters of ``cls(**kwargs)``, in closed form (nothing is built): the
         embedding ``V·C`` or projection ``(C_in + 1)·C``, the stack
-        ([`stack_parameter_count`][longrange_models.stack_parameter_count]), the head
-        ``(S + 1)·num_classes``."""
+        ([`wavenet_stack_parameter_count`][longrange_models.wavenet_stack_parameter_count]),
+        the head ``(S + 1)·num_classes``."""
         cfg = cls.config_class(**kwargs)
         c, s = cfg.channels, cfg.skip_channels or cfg.channels
         layers = len(
             wavenet_dilations(cfg.kernel_size, cfg.seq_len, cfg.layers_per_cycle, cfg.cycles)
         )
         source = cfg.num_tokens * c if cfg.num_tokens is not None else (cfg.in_channels + 1) * c
-        stack = stack_parameter_count(c, s, cfg.kernel_size, layers)
+        stack = wavenet_stack_parameter_count(c, s, cfg.kernel_size, layers)
         return int(source + stack + (s + 1) * cfg.num_classes)
 
     @classmethod

@@ -40,8 +40,8 @@ from .multires_ar import scale_values
 from .wavenet import (
     WaveNetStack,
     fit_wavenet_widths,
-    stack_parameter_count,
     wavenet_dilations,
+    wavenet_stack_parameter_count,
 )
 
 __all__ = ["WaveNetAR", "WaveNetARConfig"]
@@ -140,8 +140,8 @@ class WaveNetAR(ConfigMixin, nn.Module):
     def parameter_count(cls, **kwargs: Any) -> int:
         """Trainable parameters of ``cls(**kwargs)``, in closed form: the encoder
         ``(C + 1)·D``, the stack
-        ([`stack_parameter_count`][longrange_models.stack_parameter_count]), the head
-        ``(S + 1)·P``."""
+        ([`wavenet_stack_parameter_count`][longrange_models.wavenet_stack_parameter_count]),
+        the head ``(S + 1)·P``."""
         cfg = cls.config_class(**kwargs)
         d, s = cfg.channels, cfg.skip_channels or cfg.channels
         by_length = None if cfg.layers_per_cycle is not None else cfg.seq_len
@@ -150,7 +150,9 @@ class WaveNetAR(ConfigMixin, nn.Module):
         )
         head = (s + 1) * mixture_params(cfg.in_channels, cfg.num_mixtures)
         return int(
-            (cfg.in_channels + 1) * d + stack_parameter_count(d, s, cfg.kernel_size, layers) + head
+            (cfg.in_channels + 1) * d
+            + wavenet_stack_parameter_count(d, s, cfg.kernel_size, layers)
+            + head
         )
 
     @classmethod
