@@ -14,6 +14,7 @@ Used only when numba is installed (the ``fast`` extra), for CPU float32/float64 
 from __future__ import annotations
 
 import importlib.util
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -50,7 +51,7 @@ def usable(x: Tensor) -> bool:
     )
 
 
-def _k():
+def _k() -> ModuleType:
     """The kernels module (numba compiles or loads its cache on first use), run with as many
     threads as torch uses (``torch.set_num_threads`` applies to this path too)."""
     global _kernels
@@ -61,7 +62,8 @@ def _k():
         _kernels = kernels
     import numba
 
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set from the env at import
+    numba.set_num_threads(max(1, min(threads, most)))
     if torch.get_num_threads() != threads:  # numba's threading layer may reset OpenMP's count
         torch.set_num_threads(threads)
     return _kernels
@@ -74,7 +76,10 @@ def _maps(x: Tensor) -> np.ndarray:
     return x.view(-1, *s).numpy()
 
 
-def _factors(co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype) -> tuple:
+def _factors(
+    co: Tensor, sizes: list[int], cyclic: bool, transpose: bool, dtype: np.dtype
+) -> tuple[np.ndarray, ...]:
+    """The elimination factors of every axis as numpy arrays (D, C, Q, M) of ``dtype``."""
     c = co.detach().to(torch.float64).contiguous().numpy()
     return _k().factors(c, np.asarray(sizes, dtype=np.int64), cyclic, transpose, np.dtype(dtype))
 
@@ -101,7 +106,7 @@ def backward(
     cyclic: bool,
     need_co: bool,
     out: Tensor | None = None,
-):
+) -> tuple[Tensor, Tensor | None]:
     """``(A⁻ᵀ g, dL/dcoefficients (D, C, Q, 2) or None)`` from the saved ``y``.
 
     ``out``: a contiguous tensor of ``g``'s shape and dtype to write ``A⁻ᵀ g`` into (returned).

@@ -128,7 +128,8 @@ def _transpose(src, dst):  # pragma: no cover - jitted
     nb, kb = n - n % _T, k - k % _T
     for i0 in range(0, nb, _T):
         for j0 in range(0, kb, _T):
-            _tile(src, i0 * k + j0, k, dst, j0 * n + i0, n)
+            # in jitted code numba passes the intrinsic's typingctx itself; its stubs do not know
+            _tile(src, i0 * k + j0, k, dst, j0 * n + i0, n)  # type: ignore[call-arg]  # typingctx
     for j in range(k):
         for i in range(nb, n):
             dst[j, i] = src[i, j]
@@ -165,7 +166,7 @@ def _prefetch_map(m):  # pragma: no cover - jitted
     flat = m.reshape(m.size)
     step = max(1, 64 // flat.itemsize)
     for i in range(0, flat.size, step):
-        _prefetch(flat, i)
+        _prefetch(flat, i)  # type: ignore[call-arg]  # numba passes typingctx (see _transpose)
 
 
 @intrinsic

@@ -27,6 +27,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from . import _banded_numba
+from ._autograd import Grads, SolveCtx
 from ._checks import check_banded, check_sizes
 
 __all__ = ["ConvARSolve", "release_workspace"]
@@ -56,6 +57,16 @@ def _workspace(like: Tensor) -> Tensor:
     return buf[: like.numel()].view(like.shape)
 
 
+#: ``(stride, padding, dilation, groups)`` as ``aten.convolution`` takes them.
+ConvArgs = tuple[list[int], list[int], list[int], int]
+
+
+class _Ctx(SolveCtx):
+    conv: ConvArgs
+    cyclic: bool
+    bias_sizes: list[int] | None
+
+
 class ConvARSolve(torch.autograd.Function):
     """``Y = A⁻¹ conv(x, weight, bias)``: an ARMA layer's forward as one node.
 
@@ -67,13 +78,13 @@ class ConvARSolve(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx,
+    def forward(
+        ctx: _Ctx,
         x: Tensor,
         weight: Tensor,
         bias: Tensor | None,
         coefficients: Tensor,
-        conv: tuple[list[int], list[int], list[int], int],
+        conv: ConvArgs,
         cyclic: bool,
         check: bool,
     ) -> Tensor:
@@ -94,7 +105,7 @@ class ConvARSolve(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
+    def backward(ctx: _Ctx, grad: Tensor) -> Grads:
         x, weight, y, co = ctx.saved_tensors
         need_x, need_w, need_b, need_co = ctx.needs_input_grad[:4]
         grad = grad.contiguous()

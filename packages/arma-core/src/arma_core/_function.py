@@ -22,6 +22,7 @@ import math
 import torch
 from torch import Tensor
 
+from ._autograd import Grads, SolveCtx, autocast_off
 from ._operators import axis_spectrum, inverse_matrix, inverse_spectrum, tap_offsets
 
 __all__ = ["SeparableARSolve"]
@@ -42,6 +43,7 @@ def _apply_axis(x: Tensor, mat: Tensor, axis: int, out: Tensor | None = None) ->
     b, c, *s = x.shape
     n = s[axis]
     pre, post = _prod(s[:axis]), _prod(s[axis + 1 :])
+    shape: tuple[int, ...]
     if post == 1:
         lhs, rhs, shape = x.reshape(b, c, pre, n), mat.transpose(-1, -2), (b, c, pre, n)
     elif pre == 1:
@@ -173,11 +175,15 @@ def _fft_tap_grads(gt_hat: Tensor, y: Tensor, taps: list[Tensor], sizes: list[in
 
 
 # -------------------------------------------------------------------- function
+class _Ctx(SolveCtx):
+    method: str  # "fft" or "matmul"
+
+
 class SeparableARSolve(torch.autograd.Function):
     """``Y = A⁻¹ T`` for ``T (N, C, *S)`` and D per-axis tap tensors ``(C, m)``; see module doc."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, method: str, *taps: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx: _Ctx, x: Tensor, method: str, *taps: Tensor) -> Tensor:
         sizes = list(x.shape[2:])
         taps_d = [t.detach() for t in taps]
         if method == "fft":
@@ -192,13 +198,13 @@ class SeparableARSolve(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
-        # the forward ran with autocast off; so does its backward (float32 throughout)
-        with torch.autocast(grad.device.type, enabled=False):
-            return _backward(ctx, grad)
+    @autocast_off
+    def backward(ctx: _Ctx, grad: Tensor) -> Grads:
+        return _backward(ctx, grad)
 
 
-def _backward(ctx, grad: Tensor):
+def _backward(ctx: _Ctx, grad: Tensor) -> Grads:
+    """``(dL/dT, None, dL/dtaps_0, …)`` from ``grad (N, C, *S)`` and the saved ``Y`` and taps."""
     y, *taps = ctx.saved_tensors
     sizes = list(y.shape[2:])
     d = len(sizes)

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from . import _banded_numba, _banded_triton
+from ._autograd import Grads, SolveCtx, autocast_off
 from .backends import kernel_for
 
 __all__ = ["BandedARSolve", "banded_solve", "banded_solve_axis", "stage_factors"]
@@ -61,7 +62,8 @@ def stage_factors(coefficients: Tensor, n: int, cyclic: bool) -> StageFactors:
     """
     l, r = coefficients[..., 0], coefficients[..., 1]
     # cyclic: T = A − u vᵀ with u = (−1, 0, …, r), v = (1, 0, …, −l); diag(T) = (2, 1, …, 1 + r l)
-    ms, cs = [], []
+    ms: list[Tensor] = []
+    cs: list[Tensor] = []
     m = 2.0 + 0.0 * l if cyclic else torch.ones_like(l)
     for i in range(n):
         if i > 0:
@@ -157,7 +159,9 @@ def banded_solve_axis(x: Tensor, coefficients: Tensor, axis: int, cyclic: bool) 
     return _from_lines(lines, axis, x.shape)
 
 
-def _adjoint_axis(g: Tensor, y: Tensor | None, coefficients: Tensor, axis: int, cyclic: bool):
+def _adjoint_axis(
+    g: Tensor, y: Tensor | None, coefficients: Tensor, axis: int, cyclic: bool
+) -> tuple[Tensor, Tensor]:
     """``A_axis⁻ᵀ g`` and, if ``y`` is given, the axis's coefficient gradient (C, Q, 2)."""
     n = g.shape[2 + axis]
     q = coefficients.shape[1]
@@ -197,6 +201,10 @@ def banded_solve(x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool 
     return BandedARSolve.apply(x, coefficients, cyclic, overwrite)
 
 
+class _Ctx(SolveCtx):
+    cyclic: bool
+
+
 class BandedARSolve(torch.autograd.Function):
     """``Y = A⁻¹ T`` for ``T (N, C, *S)`` and coefficients ``(D, C, Q, 2)``; see module doc.
 
@@ -207,8 +215,8 @@ class BandedARSolve(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = False
-    ) -> Tensor:  # type: ignore[override]
+        ctx: _Ctx, x: Tensor, coefficients: Tensor, cyclic: bool, overwrite: bool = False
+    ) -> Tensor:
         co = coefficients.detach()
         if kernel_for(x) == "numba":
             inplace = overwrite and x.is_contiguous()
@@ -227,13 +235,13 @@ class BandedARSolve(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
-        # the forward ran with autocast off; so does its backward (float32 throughout)
-        with torch.autocast(grad.device.type, enabled=False):
-            return _backward(ctx, grad)
+    @autocast_off
+    def backward(ctx: _Ctx, grad: Tensor) -> Grads:
+        return _backward(ctx, grad)
 
 
-def _backward(ctx, grad: Tensor):
+def _backward(ctx: _Ctx, grad: Tensor) -> Grads:
+    """``(dL/dT, dL/dcoefficients, None, None)`` from ``grad (N, C, *S)`` and the saved ``Y``."""
     y, co = ctx.saved_tensors
     grad = grad.contiguous()
     need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]

@@ -206,6 +206,11 @@ class ModSigmoid(nn.Module):
 class _Stateless(nn.Module):
     """A parameter-free activation: ``forward`` is the functional form."""
 
+    @staticmethod
+    def _fn(z: Tensor) -> Tensor:
+        """The functional form (each subclass sets its own): complex ``z``, same shape out."""
+        raise NotImplementedError
+
     def forward(self, z: Tensor) -> Tensor:
         return type(self)._fn(z)
 
