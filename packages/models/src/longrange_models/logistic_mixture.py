@@ -96,7 +96,11 @@ def _float(params: Tensor) -> Tensor:
     return params.float() if params.dtype in (torch.float16, torch.bfloat16) else params
 
 
-def _split(params: Tensor, channels: int, num_mixtures: int):
+#: ``_split``'s parts: logits, means, log-scales, coupling coefficients (or None).
+_Parts = tuple[Tensor, Tensor, Tensor, Tensor | None]
+
+
+def _split(params: Tensor, channels: int, num_mixtures: int) -> _Parts:
     """``(N, P, *S)`` -> logits ``(N, M, *S)``, means / log-scales ``(N, C, M, *S)``, coupling
     ``(N, 3, M, *S)`` (tanh applied) or None; log-scales clamped at −7."""
     p = mixture_params(channels, num_mixtures)
@@ -222,7 +226,8 @@ def _grid(params: Tensor) -> Tensor:
     return torch.arange(NUM_VALUES, device=params.device).view(1, NUM_VALUES, 1)  # (1, V, 1)
 
 
-def _check_2d(params: Tensor, num_mixtures: int, channels: int):
+def _check_2d(params: Tensor, num_mixtures: int, channels: int) -> tuple[Tensor, _Parts]:
+    """``params`` as ``Tensor[N, P]`` in float32/64, and its ``_split`` parts."""
     params = _float(params)
     if params.ndim != 2:
         raise ValueError(f"params should be a Tensor[N, P], got shape {tuple(params.shape)}")
@@ -282,6 +287,9 @@ def _channel(
     ``(N, V, M)`` for ``_observe``."""
     mu = means[:, c]  # (N, M)
     if c >= 1:
+        # channel c >= 1 exists for RGB only, which has coupling coefficients and previous
+        assert previous is not None
+        assert coeffs is not None
         x = _scaled(previous[:, :c], means.dtype)  # (N, c)
         if c == 1:
             mu = mu + coeffs[:, 0] * x[:, :1]

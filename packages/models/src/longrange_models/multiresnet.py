@@ -44,9 +44,11 @@ NormKind = Literal["layer", "batch", "none"]
 NORMS: tuple[NormKind, ...] = get_args(NormKind)
 
 
-def _positive_int(name: str, value: Any) -> None:
+def _positive_int(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int >= 1, else a ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} should be a positive int, got {value!r}")
+    return value
 
 
 def make_norm(kind: NormKind, channels: int) -> nn.Module:
@@ -170,11 +172,10 @@ class MultiresBlock(nn.Module):
 
     def _norm_step(self, x: Tensor) -> Tensor:
         """The norm of one position ``x (N, C)``, the same map ``_norm`` applies there."""
-        if self.norm_kind == "layer":
-            n = self.norm
+        n = self.norm  # make_norm's module of norm_kind
+        if isinstance(n, nn.LayerNorm):
             return F.layer_norm(x, (self.channels,), n.weight, n.bias, n.eps)
-        if self.norm_kind == "batch":
-            n = self.norm
+        if isinstance(n, nn.BatchNorm1d):
             return F.batch_norm(
                 x, n.running_mean, n.running_var, n.weight, n.bias, False, 0.0, n.eps
             )
@@ -344,8 +345,7 @@ class MultiresNet(ConfigMixin, nn.Module):
             _positive_int("in_channels", in_channels)
             self.encoder: nn.Module = nn.Conv1d(in_channels, channels, 1)
         else:
-            _positive_int("num_tokens", num_tokens)
-            self.encoder = nn.Embedding(num_tokens, channels)
+            self.encoder = nn.Embedding(_positive_int("num_tokens", num_tokens), channels)
         self._store_config(locals())
         self.blocks = block_stack(self.config)
         self.final_norm = make_norm(norm, channels) if prenorm else None
