@@ -167,7 +167,7 @@ def _gif_frame(
     img = (np.clip(frame, 0, 1) * 255).round().astype(np.uint8)
     img = np.repeat(img, 3, axis=0) if img.shape[0] == 1 else img
     pic = Image.fromarray(img.transpose(1, 2, 0)).resize(
-        (img.shape[2] * scale, img.shape[1] * scale), Image.NEAREST
+        (img.shape[2] * scale, img.shape[1] * scale), Image.Resampling.NEAREST
     )
     border, bar = 3, 14
     canvas = Image.new("RGB", (pic.width + 2 * border, pic.height + 2 * border + bar), colour)
