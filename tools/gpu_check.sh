@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One device check for a machine with one CUDA GPU, within about 9 minutes:
+# One device check for a machine with one CUDA GPU, within 8 minutes (the step limits sum to 480 s):
 #   1. every gpu-marked test (pytest -m gpu; the Triton kernels' tests run on CUDA there),
 #   2. the arma benchmark at the ConvLSTM gate shape (16 x 64 -> 128 channels, 64 x 64) and the
 #      multires and models benchmarks at their --quick sizes, all with --device cuda,
@@ -32,7 +32,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to RUN/NAME
   echo "gpu_check: $name rc=$rc in $((SECONDS - t0)) s" | tee -a "$RUN/steps.txt"
   [ "$rc" -eq 0 ] || status=1
 }
-step gpu_tests 210 "$PY" -m pytest tests -m gpu -q -p no:cacheprovider
+step gpu_tests 180 "$PY" -m pytest tests -m gpu -q -p no:cacheprovider
 cp "$RUN/gpu_tests.out" "$RUN/gpu_tests.txt"
 step arma 120 "$PY" -m apps.benchmark arma --device cuda --out "$RUN"
 step multires 60 "$PY" -m apps.benchmark multires --quick --device cuda --out "$RUN"
