@@ -84,7 +84,7 @@ def _cifar10(root: str) -> tuple[np.ndarray, np.ndarray]:
     return train.data.transpose(0, 3, 1, 2), test.data.transpose(0, 3, 1, 2)
 
 
-class ImageSequenceDataModule(AppDataModule):
+class ImageSequenceDataModule(AppDataModule[ImageSequences]):
     """Train/val/test loaders of ``Tensor[B, C, L]`` int64 8-bit raster sequences.
 
     Args:
@@ -114,18 +114,19 @@ class ImageSequenceDataModule(AppDataModule):
         self.save_hyperparameters()
         if dataset not in IMAGE_SHAPES:
             raise ValueError(f"dataset should be one of {sorted(IMAGE_SHAPES)}, got {dataset!r}")
-        if dataset == "cifar10" and root is None:
-            raise DatasetNotFoundError(
-                "--data.dataset cifar10 needs --data.root (no CIFAR-10 folder given)",
-                _CIFAR_HOW,
-                _OFFLINE,
-            )
-        if dataset == "cifar10" and not (Path(root) / "cifar-10-batches-py").is_dir():
-            raise DatasetNotFoundError(
-                f"--data.root {root}: {Path(root) / 'cifar-10-batches-py'} does not exist",
-                _CIFAR_HOW,
-                _OFFLINE,
-            )
+        if dataset == "cifar10":
+            if root is None:
+                raise DatasetNotFoundError(
+                    "--data.dataset cifar10 needs --data.root (no CIFAR-10 folder given)",
+                    _CIFAR_HOW,
+                    _OFFLINE,
+                )
+            if not (Path(root) / "cifar-10-batches-py").is_dir():
+                raise DatasetNotFoundError(
+                    f"--data.root {root}: {Path(root) / 'cifar-10-batches-py'} does not exist",
+                    _CIFAR_HOW,
+                    _OFFLINE,
+                )
         if dataset == "digits" and root is not None and not (Path(root) / "MNIST" / "raw").is_dir():
             raise DatasetNotFoundError(
                 f"--data.root {root} has no MNIST/raw folder of torchvision's MNIST",
@@ -134,7 +135,9 @@ class ImageSequenceDataModule(AppDataModule):
                 "omit --data.root: the default uses the bundled 5,000 MNIST digits",
             )
         self.shape = IMAGE_SHAPES[dataset]
-        self.train_set = self.val_set = self.test_set = None
+        self.train_set: ImageSequences | None = None
+        self.val_set: ImageSequences | None = None
+        self.test_set: ImageSequences | None = None
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``(train, test)`` uint8[N, C, H, W] before the validation split."""

@@ -26,13 +26,13 @@ from torchmetrics import SumMetric
 from apps.framework import AppModule
 from longrange_models import MultiresAR, NormKind
 
-from .data import IMAGE_SHAPES, ImageName
+from .data import IMAGE_SHAPES, ImageName, ImageSequenceDataModule
 from .sampling import marginal_baseline
 
 __all__ = ["GenerationModule"]
 
 
-class GenerationModule(AppModule):
+class GenerationModule(AppModule[ImageSequenceDataModule]):
     """MultiresAR trained by maximum likelihood on ``(N, C, L)`` int64 8-bit sequences.
 
     Args:
@@ -99,7 +99,7 @@ class GenerationModule(AppModule):
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
         shape = getattr(dm, "shape", None)
-        if shape is not None and tuple(shape) != self.shape:
+        if dm is not None and shape is not None and tuple(shape) != self.shape:
             raise ValueError(
                 f"model.image={self.hparams.image!r} expects images {self.shape}, but the data "
                 f"({dm.hparams.dataset!r}) are {tuple(shape)}: set --model.image "
@@ -114,7 +114,7 @@ class GenerationModule(AppModule):
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         _, bpd = self.model.loss(batch)
         self.log("train_bpd", bpd, prog_bar=True, batch_size=len(batch))
-        self.log("lr", self.optimizers().param_groups[0]["lr"])
+        self.log("lr", self.learning_rate())
         return bpd
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
@@ -148,15 +148,14 @@ class GenerationModule(AppModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     # ------------------------------------------------------------------ framework hooks
-    def baselines(self, datamodule) -> dict[str, float]:
+    def baselines(self, datamodule: ImageSequenceDataModule) -> dict[str, float]:
         """Per-pixel marginal histogram and uniform bits/dim on the test set."""
-        out = marginal_baseline(
-            datamodule.train_set.data, datamodule.val_set.data, datamodule.test_set.data
-        )
+        train, val, test = (datamodule.split(name).data for name in datamodule.SPLITS)
+        out = marginal_baseline(train, val, test)
         self._extras["baseline_marginal_alpha"] = out["alpha"]
         return {"baseline_marginal_bpd": out["test_bpd"], "baseline_uniform_bpd": 8.0}
 
-    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: ImageSequenceDataModule, out_dir: Path) -> list[Path]:
         from .figures import generation_figures
 
         paths, extras = generation_figures(self, datamodule, out_dir)

@@ -109,6 +109,7 @@ class AppCLI(LightningCLI):
             )
         module = self.model
         callbacks: list[pl.Callback] = []
+        self.best_checkpoint: ModelCheckpoint | None = None
         if getattr(module, "monitor", None):
             self.best_checkpoint = ModelCheckpoint(
                 dirpath=self.run_dir / "checkpoints",
@@ -120,8 +121,6 @@ class AppCLI(LightningCLI):
                 enable_version_counter=False,
             )
             callbacks.append(self.best_checkpoint)
-        else:
-            self.best_checkpoint = None
         callbacks += [
             # last.ckpt every N steps and at each epoch end (two callbacks: Lightning's triggers
             # are exclusive), both writing the same file
@@ -209,6 +208,7 @@ def _run_one(cli: AppCLI) -> dict[str, Any] | None:
     trainer, model, dm = cli.trainer, cli.model, cli.datamodule
     started = time.perf_counter()
     evaluated: dict[str, Any] = {"evaluated_only": False}
+    tested: Path | str  # the checkpoint file (--test_only), else "best" or "last"
     if cli.test_only is not None:
         tested, evaluated = _load_tested_weights(cli)
         trainer.test(model, datamodule=dm)
@@ -219,11 +219,9 @@ def _run_one(cli: AppCLI) -> dict[str, Any] | None:
             if not ckpt.is_file():
                 raise FileNotFoundError(f"--resume {cli.run_dir}: no checkpoint at {ckpt}")
         trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
-        best = cli.best_checkpoint
-        use_best = bool(
-            best is not None and best.best_model_path and Path(best.best_model_path).is_file()
-        )
-        trainer.test(model, datamodule=dm, ckpt_path=best.best_model_path if use_best else None)
+        best = "" if cli.best_checkpoint is None else cli.best_checkpoint.best_model_path
+        use_best = bool(best and Path(best).is_file())
+        trainer.test(model, datamodule=dm, ckpt_path=best if use_best else None)
         tested = "best" if use_best else "last"
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test_")}
     if not trainer.is_global_zero:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sized
+from typing import Any, Generic, TypeVar
 
 import pytorch_lightning as pl
 import torch
@@ -29,6 +29,9 @@ from torchdata.stateful_dataloader.sampler import RandomSampler
 from .checks import check_int
 
 __all__ = ["AppDataModule", "UnpaddedShardSampler"]
+
+#: The dataset type of a data module's splits (``AppDataModule[TensorDataset]``).
+DatasetT = TypeVar("DatasetT", bound=Dataset)
 
 
 class UnpaddedShardSampler(Sampler[int]):
@@ -46,8 +49,8 @@ class UnpaddedShardSampler(Sampler[int]):
         return len(range(self.rank, self.length, self.num_replicas))
 
 
-class AppDataModule(pl.LightningDataModule):
-    """Base class of every app's data module.
+class AppDataModule(pl.LightningDataModule, Generic[DatasetT]):
+    """Base class of every app's data module; ``AppDataModule[D]`` when its splits are ``D``.
 
     Args:
         seed: seeds the data (generated datasets) and, with the run's global seed, the shuffling.
@@ -83,7 +86,14 @@ class AppDataModule(pl.LightningDataModule):
     def loader(
         self, dataset: Dataset, shuffle: bool, batch_size: int, drop_last: bool = False
     ) -> StatefulDataLoader:
-        """A resumable loader over ``dataset`` (sharded under DDP; see the module docstring)."""
+        """A resumable loader over ``dataset`` (sharded under DDP; see the module docstring).
+
+        ``dataset`` is map-style with a length (every sampler here needs ``len(dataset)``).
+        """
+        if not isinstance(dataset, Sized):
+            raise TypeError(
+                f"dataset should be a map-style Dataset with __len__, got {type(dataset).__name__}"
+            )
         world, rank = self._world()
         sampler: Sampler[int]
         if world > 1 and shuffle:
@@ -113,7 +123,7 @@ class AppDataModule(pl.LightningDataModule):
     #: The split names, in the order of a ``sets`` sequence.
     SPLITS = ("train", "val", "test")
 
-    def split(self, name: str) -> Dataset:
+    def split(self, name: str) -> DatasetT:
         """The dataset of split ``name`` (``"train"``, ``"val"``, ``"test"``) after ``setup``.
 
         Found as ``self.<name>_set``, else as ``self.sets[i]`` (a sequence in ``SPLITS`` order);

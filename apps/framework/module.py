@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pytorch_lightning as pl
 
 __all__ = ["AppModule"]
 
+#: The data module an app's hooks receive (``AppModule[MyDataModule]``).
+DataModuleT = TypeVar("DataModuleT", bound=pl.LightningDataModule)
 
-class AppModule(pl.LightningModule):
-    """Base class of every app's model.
+
+class AppModule(pl.LightningModule, Generic[DataModuleT]):
+    """Base class of every app's model; ``AppModule[D]`` when its hooks receive data module ``D``.
 
     Subclasses implement ``training_step``/``validation_step``/``test_step``/
     ``configure_optimizers`` as usual and log test metrics as ``test_<name>`` (they land in
@@ -40,11 +43,18 @@ class AppModule(pl.LightningModule):
         because their names are the subclass's."""
         return super().hparams
 
-    def baselines(self, datamodule: pl.LightningDataModule) -> dict[str, float]:
+    def learning_rate(self) -> float:
+        """The current learning rate of the optimizer's first parameter group (for logging)."""
+        optimizer = self.optimizers()
+        if isinstance(optimizer, list):
+            optimizer = optimizer[0]
+        return float(optimizer.param_groups[0]["lr"])
+
+    def baselines(self, datamodule: DataModuleT) -> dict[str, float]:
         """Trivial baselines on the test set (none by default)."""
         return {}
 
-    def figures(self, datamodule: pl.LightningDataModule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: DataModuleT, out_dir: Path) -> list[Path]:
         """Figures of the trained model under ``out_dir`` (none by default)."""
         return []
 

@@ -47,8 +47,8 @@ class LoadedModel:
 
 
 def _init_args(cls: type, args: dict[str, Any] | None) -> dict[str, Any]:
-    params = inspect.signature(cls.__init__).parameters
-    return {k: v for k, v in (args or {}).items() if k in params and k != "self"}
+    params = inspect.signature(cls).parameters  # the constructor's, without self
+    return {k: v for k, v in (args or {}).items() if k in params}
 
 
 def load_trained(module_cls: type, checkpoint: str | os.PathLike[str]) -> LoadedModel:

@@ -55,7 +55,13 @@ class RandomCropFlip(Dataset):
         return img, self.labels[index]
 
 
-def _digits(root: str | None, download: bool, seed: int, sizes: tuple[int, int, int]):
+#: A split: plain tensors, or CIFAR-10's augmented training images.
+Split = TensorDataset | RandomCropFlip
+
+
+def _digits(
+    root: str | None, download: bool, seed: int, sizes: tuple[int, int, int]
+) -> list[Split]:
     images, labels = load_digits(root=root, train=True, download=download)
     n_train, n_val, n_test = sizes
     if n_train + n_val + n_test > len(labels):
@@ -71,7 +77,7 @@ def _digits(root: str | None, download: bool, seed: int, sizes: tuple[int, int, 
     return [TensorDataset(x[order[a:b]], y[order[a:b]]) for a, b in itertools.pairwise(cuts)]
 
 
-def _cifar10(root: str, download: bool, seed: int, val_size: int, augment: bool):
+def _cifar10(root: str, download: bool, seed: int, val_size: int, augment: bool) -> list[Split]:
     from torchvision.datasets import CIFAR10
 
     folder = Path(root) / "cifar-10-batches-py"
@@ -92,15 +98,15 @@ def _cifar10(root: str, download: bool, seed: int, val_size: int, augment: bool)
     (x, y), test = sets[True], sets[False]
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(y)))
     val_idx, train_idx = order[:val_size], order[val_size:]
-    train_cls = RandomCropFlip if augment else TensorDataset
+    train_x, train_y = x[train_idx], y[train_idx]
     return [
-        train_cls(x[train_idx], y[train_idx]),
+        RandomCropFlip(train_x, train_y) if augment else TensorDataset(train_x, train_y),
         TensorDataset(x[val_idx], y[val_idx]),
         TensorDataset(*test),
     ]
 
 
-class ClassificationDataModule(AppDataModule):
+class ClassificationDataModule(AppDataModule[Split]):
     """Loaders of ``(images (N, C, 32, 32) normalised, labels (N,) int64)``.
 
     Args:
@@ -145,18 +151,21 @@ class ClassificationDataModule(AppDataModule):
         self.sizes = (num_train, num_val, num_test)
         self.augment = augment
         self.data_seed = seed
-        self.sets: list[Dataset] | None = None
+        self.sets: list[Split] | None = None
 
     @property
     def in_channels(self) -> int:
         """Image channels of the dataset (1 for digits, 3 for CIFAR-10)."""
         return 1 if self.dataset == "digits" else 3
 
-    def _load(self) -> list[Dataset]:
+    def _load(self) -> list[Split]:
+        root = self.root
         try:
             if self.dataset == "digits":
-                return _digits(self.root, self.download, self.data_seed, self.sizes)
-            return _cifar10(self.root, self.download, self.data_seed, self.sizes[1], self.augment)
+                return _digits(root, self.download, self.data_seed, self.sizes)
+            if root is None:  # refused by __init__
+                raise ValueError("root should be a folder for CIFAR-10, got None")
+            return _cifar10(root, self.download, self.data_seed, self.sizes[1], self.augment)
         except (MissingDataError, CorruptDataError) as err:
             name = "CIFAR-10" if self.dataset == "cifar10" else "the MNIST digits"
             raise DatasetNotFoundError(
@@ -177,7 +186,6 @@ class ClassificationDataModule(AppDataModule):
 
     def labels(self, split: str) -> Tensor:
         """Labels ``(N,)`` of ``"train"``, ``"val"`` or ``"test"`` (no loader, no RNG use)."""
-        if self.sets is None:
-            self.setup()
-        ds = self.sets[("train", "val", "test").index(split)]
+        self.setup()
+        ds = self.split(split)
         return ds.labels if isinstance(ds, RandomCropFlip) else ds.tensors[1]

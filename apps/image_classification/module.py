@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypedDict, get_args
 
 import torch
 from torch import Tensor
@@ -26,6 +26,8 @@ from arma_stability import REPARAMETERIZATIONS, Reparam
 from arma_stability.ztransform import stability_margin
 from longrange_models import LayerKind
 from longrange_models.classifiers import VGG11, ResNet18
+
+from .data import ClassificationDataModule
 
 __all__ = ["MODELS", "REPARAMS", "ClassificationModule", "ModelName"]
 
@@ -44,7 +46,19 @@ def _is_nonfinite_error(err: ValueError) -> bool:
     return "finite" in text or "singular" in text
 
 
-class ClassificationModule(AppModule):
+class _NetArgs(TypedDict, total=False):
+    """The keyword arguments VGG11 and ResNet18 share (the AR ones for the ARMA layers only)."""
+
+    num_classes: int
+    in_channels: int
+    layer: LayerKind
+    width: int
+    ar_order: int
+    reparam: Reparam
+    ar_init: float
+
+
+class ClassificationModule(AppModule[ClassificationDataModule]):
     """VGG-11 or ResNet-18 with plain or ARMA 3x3 convolutions, for 32x32 images.
 
     Args:
@@ -106,18 +120,16 @@ class ClassificationModule(AppModule):
         self.save_hyperparameters()
         if model == "resnet18" and not batch_norm:
             raise ValueError("batch_norm=False is only available with model='vgg11'")
-        cls = VGG11 if model == "vgg11" else ResNet18
-        arma = {"reparam": reparam, "ar_init": float(ar_init)} if "arma" in layer else {}
-        if model == "vgg11":
-            arma["batch_norm"] = batch_norm
-        self.net = cls(
-            num_classes=num_classes,
-            in_channels=in_channels,
-            layer=layer,
-            width=width,
-            ar_order=ar_order,
-            **arma,
-        )
+        args: _NetArgs = {
+            "num_classes": num_classes,
+            "in_channels": in_channels,
+            "layer": layer,
+            "width": width,
+            "ar_order": ar_order,
+        }
+        if "arma" in layer:
+            args["reparam"], args["ar_init"] = reparam, float(ar_init)
+        self.net = VGG11(**args, batch_norm=batch_norm) if model == "vgg11" else ResNet18(**args)
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.first_nonfinite_step: int | None = None
@@ -189,7 +201,9 @@ class ClassificationModule(AppModule):
         if self.hparams.stop_on_nonfinite:
             self.trainer.should_stop = True
 
-    def _eval_step(self, batch: tuple[Tensor, Tensor], prefix: str, acc) -> None:
+    def _eval_step(
+        self, batch: tuple[Tensor, Tensor], prefix: str, acc: MulticlassAccuracy
+    ) -> None:
         images, labels = batch
         try:
             logits = self(images)
@@ -212,6 +226,7 @@ class ClassificationModule(AppModule):
 
     def configure_optimizers(self):
         hp = self.hparams
+        opt: torch.optim.Optimizer
         if hp.optimizer == "sgd":
             opt = torch.optim.SGD(
                 self.parameters(), lr=hp.lr, momentum=0.9, weight_decay=hp.weight_decay
@@ -244,14 +259,14 @@ class ClassificationModule(AppModule):
         self.first_nonfinite_step = checkpoint.get("first_nonfinite_step")
 
     # ---------------------------------------------------------------- framework hooks
-    def baselines(self, datamodule) -> dict[str, float]:
+    def baselines(self, datamodule: ClassificationDataModule) -> dict[str, float]:
         """Accuracy of always predicting the most frequent training class."""
         train = datamodule.labels("train")
         majority = int(torch.bincount(train, minlength=self.hparams.num_classes).argmax())
         test = datamodule.labels("test")
         return {"majority_class_acc": float((test == majority).double().mean())}
 
-    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: ClassificationDataModule, out_dir: Path) -> list[Path]:
         """Learning curves (training loss per step, validation accuracy per epoch)."""
         from .figures import plot_run_curves
 

@@ -71,7 +71,7 @@ def linear_arma_net(
     layers: list[nn.Module] = []
     for _ in range(num_layers):
         if dims == 1:
-            conv: nn.Module = ARMA1d(
+            conv: ARMA1d | ARMA2d = ARMA1d(
                 1, 1, kernel_size, dilation=dilation, bias=False, ar_init=ar_init, dtype=dtype
             )
             padding: nn.Module = nn.ConstantPad1d(pad, 0.0)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import TensorDataset
 
 from apps.framework import AppDataModule, DatasetNotFoundError, check_int
 from longrange_datasets import (
@@ -83,12 +83,12 @@ def _triples(x: Tensor, lengths: Tensor | None, y: Tensor) -> TensorDataset:
     return TensorDataset(x, lengths, y)
 
 
-def _stack(ds: Dataset) -> tuple[Tensor, Tensor]:
+def _stack(ds: CopyMemory | AddingProblem) -> tuple[Tensor, Tensor]:
     xs, ys = zip(*(ds[i] for i in range(len(ds))), strict=True)
     return torch.stack(xs), torch.stack(ys)
 
 
-class SequenceDataModule(AppDataModule):
+class SequenceDataModule(AppDataModule[TensorDataset]):
     """Loaders of ``(inputs, lengths (N,) int64, targets)`` for one task (module docstring).
 
     Args:
@@ -259,7 +259,7 @@ class SequenceDataModule(AppDataModule):
         for k, n in enumerate(sizes):  # disjoint seeds per split
             seed = h.seed * 3 + k
             if self.task == "copy":
-                ds: Dataset = CopyMemory(h.delay, n, seed)
+                ds: CopyMemory | AddingProblem = CopyMemory(h.delay, n, seed)
             else:
                 ds = AddingProblem(h.adding_length, n, seed)
             x, y = _stack(ds)
@@ -300,8 +300,9 @@ class SequenceDataModule(AppDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.sets is not None:
             return
-        self.sets, spec = self._load()
-        x = self.sets[0].tensors[0]
+        sets, spec = self._load()
+        self.sets = sets
+        x = sets[0].tensors[0]
         self.spec = {
             "task": self.task,
             "kind": self.kind,
@@ -315,4 +316,4 @@ class SequenceDataModule(AppDataModule):
     def targets(self, split: str) -> Tensor:
         """Targets of ``"train"``, ``"val"`` or ``"test"`` (no loader, no RNG use)."""
         self.setup()
-        return self.sets[("train", "val", "test").index(split)].tensors[2]
+        return self.split(split).tensors[2]

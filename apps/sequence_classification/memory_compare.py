@@ -24,6 +24,7 @@ import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,16 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     run.mkdir(parents=True, exist_ok=False)
     baseline = copy_baseline_loss(a.length) if a.task == "copy" else adding_baseline_mse()
     jobs = [(seed, cell) for cell in a.cells for seed in range(a.seeds)]  # slow cells first
-    results: dict[str, list[dict]] = {c: [None] * a.seeds for c in a.cells}
+    by_seed: dict[str, dict[int, dict]] = {c: {} for c in a.cells}
     pool = None
+    done: Iterator[tuple[int, str, dict]]
     if a.jobs == 1:
         done = (_job(a, seed, cell) for seed, cell in jobs)
     else:  # separate processes (spawned: no fork of a threaded torch)
         pool = ProcessPoolExecutor(a.jobs, mp_context=multiprocessing.get_context("spawn"))
-        done = as_completed([pool.submit(_job, a, seed, cell) for seed, cell in jobs])
-        done = (f.result() for f in done)
+        futures = as_completed([pool.submit(_job, a, seed, cell) for seed, cell in jobs])
+        done = (f.result() for f in futures)
     for seed, cell, r in done:
-        results[cell][seed] = r
+        by_seed[cell][seed] = r
         print(
             f"seed {seed} {cell:>18}: hidden {r['hidden_size']:>3}, params {r['params']}, "
             f"final train {statistics.fmean(r['train_losses'][-a.record_every :]):.4f}, "
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if pool is not None:
         pool.shutdown()
+    results = {c: [runs[seed] for seed in range(a.seeds)] for c, runs in by_seed.items()}
     k = a.record_every
     curves = {
         c: [

@@ -52,17 +52,17 @@ class _Encoder(nn.Module):
 
     def __init__(self, channels: int, in_channels: int | None, num_tokens: int | None) -> None:
         super().__init__()
-        if (in_channels is None) == (num_tokens is None):
+        self.tokens = num_tokens is not None
+        self.net: nn.Module
+        if num_tokens is not None and in_channels is None:
+            self.net = nn.Embedding(num_tokens, channels)
+        elif in_channels is not None and num_tokens is None:
+            self.net = nn.Conv1d(in_channels, channels, 1)
+        else:
             raise ValueError(
                 f"give exactly one of in_channels and num_tokens, got {in_channels!r}, "
                 f"{num_tokens!r}"
             )
-        self.tokens = num_tokens is not None
-        self.net = (
-            nn.Embedding(num_tokens, channels)
-            if num_tokens is not None
-            else nn.Conv1d(in_channels, channels, 1)
-        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).transpose(1, 2) if self.tokens else self.net(x)

@@ -30,6 +30,7 @@ from apps.framework import AppModule
 from longrange_datasets import adding_baseline_mse, copy_baseline_loss
 from longrange_models import MultiresNet, NormKind, literal_type
 
+from .data import SequenceDataModule
 from .metrics import (
     copy_loss,
     copy_memoryless_logits,
@@ -49,7 +50,7 @@ else:
     ModelName = literal_type(dict.fromkeys(CLASSIFIERS + MEMORY_CELLS))
 
 
-class SequenceModule(AppModule):
+class SequenceModule(AppModule[SequenceDataModule]):
     """MultiresNet / ARMA1d net / LSTM classifiers and the memory tasks' recurrent cells.
 
     Args:
@@ -141,6 +142,8 @@ class SequenceModule(AppModule):
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         """Logits ``(N, K)`` (classification), ``(N, T, 9)`` (copy) or predictions ``(N,)``
         (adding) of inputs ``x`` with real lengths ``lengths (N,)``."""
+        if self.net is None:
+            raise RuntimeError("the network is not built yet: call build(spec) first")
         return self.net(x, lengths)
 
     # ------------------------------------------------------------------ steps
@@ -185,6 +188,7 @@ class SequenceModule(AppModule):
     def configure_optimizers(self):
         hp = self.hparams
         params = self.parameters()
+        opt: torch.optim.Optimizer
         if hp.optimizer == "adamw":
             opt = torch.optim.AdamW(params, lr=hp.lr, weight_decay=hp.weight_decay)
         elif hp.optimizer == "adam":
@@ -206,7 +210,7 @@ class SequenceModule(AppModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     # ------------------------------------------------------------------ framework hooks
-    def baselines(self, datamodule) -> dict[str, float]:
+    def baselines(self, datamodule: SequenceDataModule) -> dict[str, float]:
         """Trivial baselines on the test set: majority class and chance accuracy (multi-class),
         chance AUROC 0.5, the memoryless losses of the memory tasks (closed form and measured on
         the test set) and the test loss over that baseline."""
@@ -234,7 +238,7 @@ class SequenceModule(AppModule):
             out["test_loss_over_memoryless"] = float(test_loss) / out[key]
         return out
 
-    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: SequenceDataModule, out_dir: Path) -> list[Path]:
         """Learning curves (training loss per step, validation loss and metric per epoch)."""
         from .figures import plot_learning_curves
 

@@ -32,7 +32,7 @@ _OFFLINE = (
 )
 
 
-class MovingMNISTDataModule(AppDataModule):
+class MovingMNISTDataModule(AppDataModule[MovingMNIST]):
     """Moving-MNIST, 10 → 10 frames of 64×64 (``(N, T, 1, 64, 64)`` in [0, 1]).
 
     Args:
@@ -89,7 +89,9 @@ class MovingMNISTDataModule(AppDataModule):
                 _OFFLINE,
             )
         self.future = 20 - num_input
-        self.train_set = self.val_set = self.test_set = None
+        self.train_set: MovingMNIST | None = None
+        self.val_set: MovingMNIST | None = None
+        self.test_set: MovingMNIST | None = None
 
     def _videos(self) -> dict:
         h = self.hparams

@@ -82,6 +82,7 @@ class FrameMetrics(Metric):
     """
 
     full_state_update = False
+    count: Tensor  # a state (add_state): samples seen
 
     def __init__(self, frames: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)

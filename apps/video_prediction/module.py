@@ -15,18 +15,20 @@ from typing import Any, Literal
 
 import torch
 from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from pytorch_lightning.utilities.types import OptimizerLRSchedulerConfig
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from apps.framework import AppModule
 from longrange_models import CellKind, ConvLSTMNet, LayerKind
 
+from .data import MovingMNISTDataModule
 from .metrics import NAMES, FrameMetrics
 
 __all__ = ["VideoPredictionModule"]
 
 
-class VideoPredictionModule(AppModule):
+class VideoPredictionModule(AppModule[MovingMNISTDataModule]):
     """ConvLSTMNet trained to predict ``future`` frames from ``T_in`` observed ones.
 
     Model arguments (those named as ConvLSTMNet's) left at ``None`` take the preset's value,
@@ -111,8 +113,10 @@ class VideoPredictionModule(AppModule):
         args.update({k: v for k, v in given.items() if v is not None})
         self.model = ConvLSTMNet(**args)
         if output_bias is not None:
+            bias = self.model.output.bias
+            assert bias is not None  # ConvLSTMNet's output convolution is built with a bias
             with torch.no_grad():
-                self.model.output.bias.fill_(output_bias)
+                bias.fill_(output_bias)
         self.test_metrics = FrameMetrics(future)
         self._per_frame: dict[str, dict[str, list[float]]] = {}
 
@@ -143,14 +147,16 @@ class VideoPredictionModule(AppModule):
         """``(N, T_in, C, H, W)`` -> the next ``future`` frames ``(N, T_out, C, H, W)``."""
         return self.model(inputs, self.hparams.future)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
         inputs, targets = batch
         tf = self.teacher_forcing()
         preds = self.model(inputs, self.hparams.future, targets=targets, teacher_forcing=tf)
         loss = self.loss(preds, targets, use_l1=self.progress() >= self.hparams.l1_start)
         self.log("train_loss", loss, prog_bar=True)
         self.log("teacher_forcing", tf)
-        self.log("lr", self.optimizers().param_groups[0]["lr"])
+        self.log("lr", self.learning_rate())
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -193,7 +199,7 @@ class VideoPredictionModule(AppModule):
             start, end, t = 1.0, 1 / 25e4, min(1.0, (step - warm) / max(1.0, total - 1 - warm))
         return end + (start - end) * (1 + math.cos(math.pi * t)) / 2
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
         if self.hparams.lr_schedule == "onecycle":
             cycle = torch.optim.lr_scheduler.LambdaLR(opt, self.one_cycle)
@@ -204,22 +210,22 @@ class VideoPredictionModule(AppModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
 
     # ------------------------------------------------------------------ framework hooks
-    def baselines(self, datamodule) -> dict[str, float]:
+    def baselines(self, datamodule: MovingMNISTDataModule) -> dict[str, float]:
         """Copy-last-frame and zeros on the whole test set (same metrics as the model)."""
-        loader = DataLoader(datamodule.test_set, batch_size=64, shuffle=False)
+        loader = DataLoader(datamodule.split("test"), batch_size=64, shuffle=False)
         # rank 0 alone, over the whole test set: no sync with the other ranks
         copy, zeros = (FrameMetrics(self.hparams.future, sync_on_compute=False) for _ in "ab")
         for inputs, targets in loader:
             copy.update(inputs[:, -1:].expand_as(targets), targets)
             zeros.update(torch.zeros_like(targets), targets)
-        out = {}
+        out: dict[str, float] = {}
         for name, metric in (("copy_last_frame", copy), ("zeros", zeros)):
             values = metric.compute()
             self._per_frame[name] = {k: v.tolist() for k, v in values.items()}
             out.update({f"{name}_{k}": float(v.mean()) for k, v in values.items()})
         return out
 
-    def figures(self, datamodule, out_dir: Path) -> list[Path]:
+    def figures(self, datamodule: MovingMNISTDataModule, out_dir: Path) -> list[Path]:
         from .figures import video_figures
 
         return video_figures(self, datamodule, out_dir)
