@@ -26,7 +26,7 @@ from jsonargparse.typing import PositiveInt
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from apps.framework import AppDataModule, DatasetNotFoundError
+from apps.framework import AppDataModule, DatasetNotFoundError, check_choice
 from longrange_datasets import load_digits
 from longrange_models import literal_type
 
@@ -112,8 +112,7 @@ class ImageSequenceDataModule(AppDataModule[ImageSequences]):
     ) -> None:
         super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         self.save_hyperparameters()
-        if dataset not in IMAGE_SHAPES:
-            raise ValueError(f"dataset should be one of {sorted(IMAGE_SHAPES)}, got {dataset!r}")
+        check_choice("dataset", dataset, sorted(IMAGE_SHAPES))
         if dataset == "cifar10":
             if root is None:
                 raise DatasetNotFoundError(

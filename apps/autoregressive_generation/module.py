@@ -23,7 +23,7 @@ import torch
 from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 from torchmetrics import SumMetric
 
-from apps.framework import AppModule
+from apps.framework import AppModule, check_choice
 from longrange_models import MultiresAR, NormKind
 
 from .data import IMAGE_SHAPES, ImageName, ImageSequenceDataModule
@@ -73,8 +73,7 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        if image not in IMAGE_SHAPES:
-            raise ValueError(f"image should be one of {sorted(IMAGE_SHAPES)}, got {image!r}")
+        check_choice("image", image, sorted(IMAGE_SHAPES))
         if not dropout < 1:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         c, h, w = IMAGE_SHAPES[image]

@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from torch.utils.data import Dataset, TensorDataset
 
-from apps.framework import AppDataModule, DatasetNotFoundError, check_int
+from apps.framework import AppDataModule, DatasetNotFoundError, check_choice, check_int
 from longrange_datasets import load_digits
 from longrange_datasets.errors import CorruptDataError, MissingDataError
 
@@ -137,8 +137,7 @@ class ClassificationDataModule(AppDataModule[Split]):
         num_workers: int = 0,
     ) -> None:
         super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
-        if dataset not in DATASETS:
-            raise ValueError(f"dataset should be one of {DATASETS}, got {dataset!r}")
+        check_choice("dataset", dataset, DATASETS)
         if dataset == "cifar10" and root is None:
             raise ValueError(
                 "root should be a folder for CIFAR-10 (add --data.download true to fetch it "

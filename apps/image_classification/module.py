@@ -20,7 +20,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from apps.framework import AppModule
+from apps.framework import AppModule, check_choice
 from arma_core import ARMA2d
 from arma_stability import REPARAMETERIZATIONS, Reparam
 from arma_stability.ztransform import stability_margin
@@ -105,10 +105,8 @@ class ClassificationModule(AppModule[ClassificationDataModule]):
         batch_norm: bool = True,
     ) -> None:
         super().__init__()
-        if model not in MODELS:
-            raise ValueError(f"model should be one of {MODELS}, got {model!r}")
-        if reparam not in REPARAMS:
-            raise ValueError(f"reparam should be one of {REPARAMS}, got {reparam!r}")
+        check_choice("model", model, MODELS)
+        check_choice("reparam", reparam, REPARAMS)
         if optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer should be 'sgd' or 'adam', got {optimizer!r}")
         if lr <= 0:

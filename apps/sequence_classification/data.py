@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
-from apps.framework import AppDataModule, DatasetNotFoundError, check_int
+from apps.framework import AppDataModule, DatasetNotFoundError, check_choice, check_int
 from longrange_datasets import (
     PTBXL,
     VOCAB,
@@ -70,8 +70,7 @@ _OFFLINE = "run with --data.task smnist (the bundled digits; the default) and no
 
 def task_kind(task: str, ptbxl_task: str = "all") -> str:
     """``"multiclass"``, ``"multilabel"``, ``"copy"`` or ``"adding"``."""
-    if task not in TASKS:
-        raise ValueError(f"task should be one of {TASKS}, got {task!r}")
+    check_choice("task", task, TASKS)
     if task == "ptbxl" and ptbxl_task == "superdiagnostic":
         return "multiclass"
     return KINDS[task]
@@ -131,10 +130,8 @@ class SequenceDataModule(AppDataModule[TensorDataset]):
         num_workers: int = 0,
     ) -> None:
         super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
-        if task not in TASKS:
-            raise ValueError(f"task should be one of {TASKS}, got {task!r}")
-        if ptbxl_task not in PTBXL_TASKS:
-            raise ValueError(f"ptbxl_task should be one of {PTBXL_TASKS}, got {ptbxl_task!r}")
+        check_choice("task", task, TASKS)
+        check_choice("ptbxl_task", ptbxl_task, PTBXL_TASKS)
         for name, v in (
             ("num_train", num_train),
             ("num_val", num_val),

@@ -26,7 +26,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from apps.framework import AppModule
+from apps.framework import AppModule, check_choice
 from longrange_datasets import adding_baseline_mse, copy_baseline_loss
 from longrange_models import MultiresNet, NormKind, literal_type
 
@@ -94,10 +94,8 @@ class SequenceModule(AppModule[SequenceDataModule]):
         cosine: bool = True,
     ) -> None:
         super().__init__()
-        if model not in CLASSIFIERS + MEMORY_CELLS:
-            raise ValueError(f"model should be one of {CLASSIFIERS + MEMORY_CELLS}, got {model!r}")
-        if optimizer not in _OPTIMIZERS:
-            raise ValueError(f"optimizer should be one of {_OPTIMIZERS}, got {optimizer!r}")
+        check_choice("model", model, CLASSIFIERS + MEMORY_CELLS)
+        check_choice("optimizer", optimizer, _OPTIMIZERS)
         if not lr > 0:
             raise ValueError(f"lr should be > 0, got {lr}")
         if warmup_steps < 0:
