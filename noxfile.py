@@ -21,6 +21,7 @@ nox.options.sessions = [
     "triton",
     "apps",
     "packaging",
+    "typecheck",
     "docs",
     "lint",
 ]
