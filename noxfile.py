@@ -145,6 +145,7 @@ FIGURES = (
     "benchmark_ratios",
     "cells_norms",
     "spectral_eigenvalues",
+    "baselines_receptive_field",
 )
 
 
