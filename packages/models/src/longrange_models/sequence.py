@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ._budget import largest_within
 from ._checks import positive_int
 from ._complex import real_parameter_count
 from ._vector_cell import State, VectorCell
@@ -84,15 +85,7 @@ def hidden_size_for_budget(
     def count(h: int) -> int:
         return real_parameter_count(build_cell(cell_kind, input_size, h, output_size))
 
-    lo, hi = 1, max_hidden  # largest h with count(h) <= budget, by bisection (counts increase)
-    if count(lo) > budget:
-        return lo
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if count(mid) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
+    lo = largest_within(count, budget, 1, max_hidden)  # counts increase with h
     if lo < max_hidden and count(lo + 1) - budget < budget - count(lo):
         return lo + 1
     return lo
