@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 from config_round_trip import assert_json_round_trip
+from sequence_nets import seeded
 
 from longrange_models.config import count_parameters
 from longrange_models.multiresnet import (
@@ -14,17 +15,10 @@ from longrange_models.multiresnet import (
     masked_mean,
 )
 
-
-def real_net(**kw) -> MultiresNet:
-    torch.manual_seed(0)
-    args = {"num_classes": 5, "in_channels": 3, "channels": 8, "num_blocks": 2, "seq_len": 16}
-    return MultiresNet(**{**args, **kw})
-
-
-def token_net(**kw) -> MultiresNet:
-    torch.manual_seed(0)
-    args = {"num_classes": 4, "num_tokens": 7, "channels": 8, "num_blocks": 2, "seq_len": 16}
-    return MultiresNet(**{**args, **kw, "kernel_size": 4})
+real_net = seeded(MultiresNet, num_classes=5, in_channels=3, channels=8, num_blocks=2, seq_len=16)
+token_net = seeded(
+    MultiresNet, num_classes=4, num_tokens=7, channels=8, num_blocks=2, seq_len=16, kernel_size=4
+)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
