@@ -111,6 +111,21 @@ def stable_parameters(coefficients: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
 _HALF_SQRT2 = math.sqrt(2.0) / 2.0
 
 
+def _half_sqrt2_pair(
+    params: Tensor, of_alpha: Callable[[Tensor], Tensor], of_beta: Callable[[Tensor], Tensor]
+) -> Tensor:
+    """The papers' form ``a_{∓1} = (√2/2) f(α) ∓ (√2/2) g(β)``; f, g: ``of_alpha``, ``of_beta``."""
+    _check_last_dim("params", params)
+    alpha, beta = params.unbind(-1)
+    c = of_alpha(alpha) * _HALF_SQRT2
+    d = of_beta(beta) * _HALF_SQRT2
+    return torch.stack((c - d, c + d), dim=-1)
+
+
+def _same(x: Tensor) -> Tensor:
+    return x
+
+
 def icml_eq16(params: Tensor) -> Tensor:
     """ICML-draft eq. 16: ``a_{∓1} = (√2/2) tanh α ∓ (√2/2) β`` (ablation only, not stable).
 
@@ -123,11 +138,7 @@ def icml_eq16(params: Tensor) -> Tensor:
     Returns:
         Tensor[..., 2]: ``(a_left, a_right)``.
     """
-    _check_last_dim("params", params)
-    alpha, beta = params.unbind(-1)
-    t = torch.tanh(alpha) * _HALF_SQRT2
-    b = beta * _HALF_SQRT2
-    return torch.stack((t - b, t + b), dim=-1)
+    return _half_sqrt2_pair(params, torch.tanh, _same)
 
 
 def neurips_eq9(params: Tensor) -> Tensor:
@@ -141,11 +152,7 @@ def neurips_eq9(params: Tensor) -> Tensor:
     Returns:
         Tensor[..., 2]: ``(a_left, a_right)``.
     """
-    _check_last_dim("params", params)
-    alpha, beta = params.unbind(-1)
-    a = alpha * _HALF_SQRT2
-    t = torch.tanh(beta) * _HALF_SQRT2
-    return torch.stack((a - t, a + t), dim=-1)
+    return _half_sqrt2_pair(params, _same, torch.tanh)
 
 
 def no_reparam(params: Tensor) -> Tensor:
