@@ -4,7 +4,8 @@ Tasks (``task=``) and their offline defaults:
 
 - ``smnist`` / ``psmnist``: the bundled 5,000 MNIST digits as ``(1, 784)`` pixel sequences,
   standardised with MNIST's mean 0.1307 and std 0.3081 (psMNIST: one fixed permutation of the
-  784 positions), split by ``seed`` into
+  784 positions; ``image_size`` 14, 7 or 4 average-pools the digits first: 196, 49 or 16
+  positions), split by ``seed`` into
   ``num_train`` / ``num_val`` / ``num_test``; with ``root`` torchvision's MNIST there (its train
   set minus ``num_val`` held out, and its 10,000 test digits).
 - ``scifar10``: torchvision's CIFAR-10 under ``root`` as ``(3, 1024)`` sequences; no offline
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 
 from apps.framework import AppDataModule, DatasetNotFoundError, check_choice, check_int
@@ -51,6 +53,8 @@ from longrange_datasets.errors import CorruptDataError, MissingDataError
 
 __all__ = ["KINDS", "TASKS", "SequenceDataModule", "task_kind"]
 
+#: Sides of the bundled digits (``image_size``): 28 and its divisors the pooling keeps square.
+IMAGE_SIZES: tuple[int, ...] = (28, 14, 7, 4)
 #: Valid values of ``task``.
 TASKS: tuple[str, ...] = ("smnist", "psmnist", "scifar10", "listops", "ptbxl", "copy", "adding")
 #: What the model predicts, per task (``ptbxl`` is multi-class for ``superdiagnostic``).
@@ -98,6 +102,9 @@ class SequenceDataModule(AppDataModule[TensorDataset]):
         batch_size: batch size of every loader.
         num_train, num_val, num_test: split sizes (bundled digits; generated memory tasks).
         permutation_seed: seed of psMNIST's fixed permutation.
+        image_size: side of the bundled digits (s/psMNIST offline): 28 (784-step sequences), or
+            14, 7, 4 (each pixel the mean of a ``28/image_size`` square: 196, 49, 16 steps), for
+            models that cannot afford 784 steps on a CPU (e.g. attention, quadratic in length).
         listops_num: generated ListOps expressions per split (offline default).
         listops_min_length, listops_max_length: exclusive length bounds of the generated
             expressions; ``listops_max_length`` is also the padded length (2,000 in LRA).
@@ -119,6 +126,7 @@ class SequenceDataModule(AppDataModule[TensorDataset]):
         num_val: int = 500,
         num_test: int = 500,
         permutation_seed: int = 0,
+        image_size: int = 28,
         listops_num: int = 1000,
         listops_min_length: int = 50,
         listops_max_length: int = 400,
@@ -132,6 +140,12 @@ class SequenceDataModule(AppDataModule[TensorDataset]):
         super().__init__(seed=seed, num_workers=num_workers, batch_size=batch_size)
         check_choice("task", task, TASKS)
         check_choice("ptbxl_task", ptbxl_task, PTBXL_TASKS)
+        check_choice("image_size", image_size, IMAGE_SIZES)
+        if image_size != 28 and root is not None:
+            raise ValueError(
+                f"image_size={image_size} is for the bundled digits only (no --data.root), "
+                f"got root={root!r}"
+            )
         for name, v in (
             ("num_train", num_train),
             ("num_val", num_val),
@@ -192,8 +206,11 @@ class SequenceDataModule(AppDataModule[TensorDataset]):
             cuts = np.cumsum([0, *n])
             perm = None
             if self.task == "psmnist":
-                perm = np.random.default_rng(h.permutation_seed).permutation(784)
-            seqs = torch.from_numpy(images.astype(np.float32) / 255.0).flatten(1)[:, None]
+                perm = np.random.default_rng(h.permutation_seed).permutation(h.image_size**2)
+            pixels = torch.from_numpy(images.astype(np.float32) / 255.0)[:, None]
+            if h.image_size != 28:
+                pixels = F.avg_pool2d(pixels, 28 // h.image_size)
+            seqs = pixels.flatten(1)[:, None]
             seqs = (seqs - MNIST_MEAN) / MNIST_STD
             if perm is not None:
                 seqs = seqs[:, :, torch.from_numpy(perm)]

@@ -1,5 +1,6 @@
-"""The networks of the sequence app: MultiresNet, an ARMA1d conv net, an LSTM classifier, and the
-recurrent cells of the memory tasks at an equal parameter budget.
+"""The networks of the sequence app: MultiresNet, an ARMA1d conv net, an LSTM classifier, the
+transformer and WaveNet baselines, and the recurrent cells of the memory tasks; every one of them
+can be sized to a parameter budget.
 
 Legend: N batch, C_in input channels, L length, C width, K classes, H hidden units.
 
@@ -11,14 +12,23 @@ pooling averages over the first ``lengths[n]`` positions only
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from arma_core import ARMA1d
-from longrange_models import MultiresNet, masked_mean
+from longrange_models import (
+    MultiresNet,
+    TransformerClassifier,
+    WaveNet,
+    count_parameters,
+    largest_within,
+    masked_mean,
+)
 from longrange_models.sequence import (
     SEQUENCE_CELLS,
     RecurrentSequenceModel,
@@ -34,8 +44,12 @@ __all__ = [
     "build_network",
 ]
 
+_M = TypeVar("_M", bound=nn.Module)
+
 #: Models of the classification tasks.
-CLASSIFIERS: tuple[str, ...] = ("multiresnet", "arma", "lstm")
+CLASSIFIERS: tuple[str, ...] = ("multiresnet", "arma", "lstm", "transformer", "wavenet")
+#: Attention heads of the transformer baseline (its width is a multiple of it).
+TRANSFORMER_HEADS = 4
 #: Models of the memory tasks (``longrange_models.sequence.SEQUENCE_CELLS``).
 MEMORY_CELLS: tuple[str, ...] = tuple(SEQUENCE_CELLS)
 
@@ -155,23 +169,64 @@ class MemoryModel(nn.Module):
         return out if self.task == "copy" else out[:, -1, 0]
 
 
+def _widest(count: Callable[[int], int], budget: int, lo: int = 1) -> int:
+    """The largest ``w >= lo`` with ``count(w) <= budget`` (``lo`` if none): doubling, then
+    bisection, so no model much larger than the budget is ever built."""
+    hi = lo
+    while hi < budget and count(hi) <= budget:
+        hi *= 2
+    return largest_within(count, budget, max(lo, hi // 2), hi)
+
+
+def _lstm_count(make: Callable[[int, int], nn.Module], hidden: int, channels: int) -> int:
+    return count_parameters(make(hidden, channels))
+
+
+def _sized(make: Callable[[int], _M], budget: int | None, width: int) -> _M:
+    """``make(width)``, or with ``budget`` the widest ``make(w)`` of at most ``budget``
+    trainable parameters."""
+    if budget is None:
+        return make(width)
+    return make(_widest(lambda w: count_parameters(make(w)), budget))
+
+
 def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Module, dict]:
     """The network of ``model`` for the data ``spec`` (a data module's ``spec``).
 
     Keyword arguments (unused ones are ignored): ``preset`` (a MultiresNet preset name or
-    ``None``), ``channels``, ``num_blocks``, ``kernel_size``, ``dropout``, ``norm``, ``hidden``,
-    ``param_budget`` (memory cells: the hidden size is chosen for this many real parameters).
+    ``None``), ``channels``, ``num_blocks``, ``kernel_size``, ``dropout``, ``norm``,
+    ``tree_select``, ``init``, ``depth``, ``memory_size`` (MultiresNet), ``hidden`` (LSTM),
+    ``param_budget``.
+
+    With ``param_budget`` (an int), the network's width is chosen for that many trainable
+    parameters (``None``: the sizes above): the memory cells' hidden size (default budget 4,000),
+    MultiresNet's and the ARMA net's ``channels`` and the LSTM's ``hidden`` (the widest that
+    fits; the LSTM's ``hidden`` and input encoding ``channels`` as the pair, ``hidden`` within 8
+    of its widest, that comes closest), the
+    transformer's ``d_model`` and feed-forward width
+    ([`TransformerClassifier.for_budget`][longrange_models.TransformerClassifier.for_budget])
+    and WaveNet's residual and skip channels
+    ([`WaveNet.for_budget`][longrange_models.WaveNet.for_budget]).
+    The transformer has ``num_blocks`` layers of ``TRANSFORMER_HEADS`` heads and sinusoidal
+    positions (no parameters spent on a position table); WaveNet one cycle of dilations
+    ``1, 2, 4, ...`` covering the sequence, filter size 2.
 
     Returns:
-        ``(network, info)``; ``info`` holds JSON-safe facts (e.g. the chosen hidden size).
+        ``(network, info)``; ``info`` holds JSON-safe facts: ``parameters`` (trainable) and the
+        chosen sizes.
     """
     kind = spec["kind"]
+    budget = kw.get("param_budget")
     if kind in ("copy", "adding"):
         if model not in MEMORY_CELLS:
             raise ValueError(f"model should be one of {MEMORY_CELLS} for {kind}, got {model!r}")
         inputs, outputs = (10, 9) if kind == "copy" else (2, 1)
-        hidden = hidden_size_for_budget(model, inputs, outputs, int(kw["param_budget"]))
-        return MemoryModel(model, kind, hidden), {"hidden_size": hidden}
+        hidden = hidden_size_for_budget(model, inputs, outputs, int(budget or 4000))
+        net: nn.Module = MemoryModel(model, kind, hidden)
+        return net, {
+            "hidden_size": hidden,
+            "parameters": count_parameters(net, complex_as_two=True),
+        }
     if model not in CLASSIFIERS:
         raise ValueError(f"model should be one of {CLASSIFIERS} for {spec['task']}, got {model!r}")
     io = {
@@ -179,6 +234,7 @@ def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Modul
         "in_channels": spec["in_channels"],
         "num_tokens": spec["num_tokens"],
     }
+    info: dict[str, Any] = {}
     if model == "multiresnet":
         preset = kw.get("preset")
         if preset is not None:
@@ -186,17 +242,73 @@ def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Modul
                 names = sorted(MultiresNet.presets)
                 raise ValueError(f"preset should be one of {names}, got {preset!r}")
             cfg = {**MultiresNet.presets[preset], **io, "seq_len": spec["seq_len"]}
+            net = MultiresClassifier(MultiresNet(**cfg))
         else:
             cfg = {
                 **io,
-                "channels": kw["channels"],
                 "num_blocks": kw["num_blocks"],
                 "kernel_size": kw["kernel_size"],
                 "seq_len": spec["seq_len"],
                 "dropout": kw["dropout"],
                 "norm": kw["norm"],
+                "tree_select": kw.get("tree_select", "fading"),
+                "init": kw.get("init", "xavier"),
+                "depth": kw.get("depth"),
+                "memory_size": kw.get("memory_size"),
             }
-        return MultiresClassifier(MultiresNet(**cfg)), {"multiresnet": cfg}
-    if model == "arma":
-        return ARMAConvNet(channels=kw["channels"], num_blocks=kw["num_blocks"], **io), {}
-    return LSTMClassifier(channels=kw["channels"], hidden=kw["hidden"], **io), {}
+            multires = _sized(
+                lambda c: MultiresClassifier(MultiresNet(channels=c, **cfg)),
+                budget,
+                kw["channels"],
+            )
+            cfg["channels"] = multires.net.config.channels
+            net = multires
+        info["multiresnet"] = cfg
+    elif model == "arma":
+        arma = _sized(
+            lambda c: ARMAConvNet(channels=c, num_blocks=kw["num_blocks"], **io),
+            budget,
+            kw["channels"],
+        )
+        info["channels"] = arma.head.in_features
+        net = arma
+    elif model == "lstm":
+
+        def lstm(h: int, c: int) -> LSTMClassifier:
+            return LSTMClassifier(channels=c, hidden=h, **io)
+
+        rnn = _sized(lambda h: lstm(h, kw["channels"]), budget, kw["hidden"])
+        if budget is not None:  # fill the rest: the best (hidden, input encoding) pair near it
+            top = rnn.lstm.hidden_size
+            pairs = []
+            for h in range(top, max(0, top - 8), -1):
+                c = _widest(functools.partial(_lstm_count, lstm, h), budget)
+                pairs.append((count_parameters(lstm(h, c)), h, c))
+            _, h, c = max(p for p in pairs if p[0] <= budget)
+            rnn = lstm(h, c)
+        info["hidden"] = rnn.lstm.hidden_size
+        info["channels"] = rnn.lstm.input_size
+        net = rnn
+    elif model == "transformer":
+        t_kw = {
+            **io,
+            "nhead": TRANSFORMER_HEADS,
+            "num_layers": kw["num_blocks"],
+            "dropout": kw["dropout"],
+            "positions": "sinusoidal",
+            "max_len": spec["seq_len"],
+        }
+        if budget is None:
+            net = TransformerClassifier(d_model=kw["channels"], **t_kw)
+        else:
+            net = TransformerClassifier.for_budget(budget, **t_kw)
+        info["transformer"] = net.to_config()
+    else:
+        w_kw = {**io, "kernel_size": 2, "seq_len": spec["seq_len"], "dropout": kw["dropout"]}
+        if budget is None:
+            net = WaveNet(channels=kw["channels"], **w_kw)
+        else:
+            net = WaveNet.for_budget(budget, **w_kw)
+        info["wavenet"] = net.to_config()
+    info["parameters"] = count_parameters(net)
+    return net, info

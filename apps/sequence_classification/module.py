@@ -29,6 +29,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from apps.framework import AppModule, check_choice
 from longrange_datasets import adding_baseline_mse, copy_baseline_loss
 from longrange_models import MultiresNet, NormKind, literal_type
+from multires_core import TREE_SELECTS
 
 from .data import SequenceDataModule
 from .metrics import (
@@ -51,10 +52,13 @@ else:
 
 
 class SequenceModule(AppModule[SequenceDataModule]):
-    """MultiresNet / ARMA1d net / LSTM classifiers and the memory tasks' recurrent cells.
+    """MultiresNet / ARMA1d net / LSTM / transformer / WaveNet classifiers and the memory tasks'
+    recurrent cells.
 
     Args:
-        model: ``"multiresnet"``, ``"arma"`` or ``"lstm"`` (classification tasks), or a cell of
+        model: ``"multiresnet"``, ``"arma"``, ``"lstm"``, ``"transformer"`` (pre-norm encoder,
+            sinusoidal positions, ``num_blocks`` layers, 4 heads of width ``channels / 4``) or
+            ``"wavenet"`` (causal dilated stack, filter size 2; classification tasks), or a cell of
             ``longrange_models.sequence.SEQUENCE_CELLS`` (``"lstm"``, ``"gru"``, ``"urnn"``,
             ``"complex_circulant"``, ``"complex_unitary"``; memory tasks).
         preset: a MultiresNet preset of the paper (``"scifar"``, ``"listops"``, ``"ptbxl"``;
@@ -64,8 +68,16 @@ class SequenceModule(AppModule[SequenceDataModule]):
         kernel_size: MultiresConv filter taps.
         dropout: MultiresNet channel dropout.
         norm: MultiresNet norm, ``"layer"``, ``"batch"`` or ``"none"``.
+        tree_select: MultiresNet's TreeSelect, ``"fading"`` or ``"uniform"``.
+        init: MultiresNet's filter initialisation, ``"xavier"`` or a PyWavelets wavelet name
+            (e.g. ``"db2"`` for filter size 4).
+        depth: MultiresNet's tree depth (``None``: enough levels to cover the sequence).
+        memory_size: the coefficients the ``"uniform"`` TreeSelect keeps (required with it).
         hidden: the LSTM classifier's hidden units.
-        param_budget: memory tasks: real parameters of every cell (hidden size chosen to match).
+        param_budget: trainable parameters to size the network to (``None``: the sizes above;
+            the memory cells' real parameters default to 4,000): the width of MultiresNet, the
+            ARMA net, the LSTM (``hidden``), the transformer and WaveNet is chosen for it
+            (``apps.sequence_classification.models.build_network``).
         optimizer: ``"adamw"`` (the paper), ``"adam"`` or ``"rmsprop"``.
         lr: peak learning rate.
         weight_decay: decoupled weight decay (AdamW) or L2 (others).
@@ -85,8 +97,12 @@ class SequenceModule(AppModule[SequenceDataModule]):
         kernel_size: int = 2,
         dropout: float = 0.0,
         norm: NormKind = "layer",
+        tree_select: str = "fading",
+        init: str = "xavier",
+        depth: int | None = None,
+        memory_size: int | None = None,
         hidden: int = 64,
-        param_budget: int = 4000,
+        param_budget: int | None = None,
         optimizer: str = "adamw",
         lr: float = 0.004,
         weight_decay: float = 0.01,
@@ -96,6 +112,7 @@ class SequenceModule(AppModule[SequenceDataModule]):
         super().__init__()
         check_choice("model", model, CLASSIFIERS + MEMORY_CELLS)
         check_choice("optimizer", optimizer, _OPTIMIZERS)
+        check_choice("tree_select", tree_select, TREE_SELECTS)
         if not lr > 0:
             raise ValueError(f"lr should be > 0, got {lr}")
         if warmup_steps < 0:
@@ -104,7 +121,9 @@ class SequenceModule(AppModule[SequenceDataModule]):
             ("channels", channels),
             ("num_blocks", num_blocks),
             ("hidden", hidden),
-            ("param_budget", param_budget),
+            ("param_budget", 1 if param_budget is None else param_budget),
+            ("depth", 1 if depth is None else depth),
+            ("memory_size", 1 if memory_size is None else memory_size),
         ):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} should be a positive int, got {v!r}")

@@ -43,10 +43,11 @@ def _tokens(lengths: list[int], width: int, seed: int = 0) -> torch.Tensor:
     return ids
 
 
-@pytest.mark.parametrize("model", ["multiresnet", "lstm"])
+@pytest.mark.parametrize("model", ["multiresnet", "lstm", "transformer", "wavenet"])
 def test_listops_pooling_ignores_padding(model):
     """Padding a batch (more <pad> tokens after the real ones) leaves every logit unchanged: the
-    pooling averages over the real length only (the models are causal)."""
+    pooling averages over the real length only (the models are causal; the transformer masks
+    the padding out of its attention)."""
     torch.manual_seed(0)
     net, _ = build_network(LISTOPS_SPEC, model, **KW)
     net.eval()
@@ -171,7 +172,7 @@ def test_bad_arguments_and_missing_data(tmp_path):
     with pytest.raises(ValueError, match="ptbxl_task should be one of"):
         SequenceDataModule("ptbxl", ptbxl_task="diag")
     with pytest.raises(ValueError, match="model should be one of"):
-        SequenceModule(model="transformer")
+        SequenceModule(model="mamba")
     with pytest.raises(ValueError, match="optimizer should be one of"):
         SequenceModule(optimizer="sgd")
     with pytest.raises(DatasetNotFoundError, match=r"--data\.root"):
@@ -184,3 +185,77 @@ def test_bad_arguments_and_missing_data(tmp_path):
         dm.setup()
     with pytest.raises(ValueError, match="for copy"):
         build_network({"kind": "copy", "task": "copy"}, "multiresnet", param_budget=100)
+
+
+SMNIST_SPEC = {**LISTOPS_SPEC, "task": "smnist", "in_channels": 1, "num_tokens": None,
+               "seq_len": 49}  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", [LISTOPS_SPEC, SMNIST_SPEC], ids=["tokens", "reals"])
+@pytest.mark.parametrize("model", ["multiresnet", "arma", "lstm", "transformer", "wavenet"])
+@pytest.mark.parametrize("budget", [3000, 12000])
+def test_param_budget_sizes_every_classifier_within_two_percent(spec, model, budget):
+    """With ``param_budget`` the baselines' trainable parameters (counted here with ``numel``, not
+    the app's count) are within 2% of the budget, MultiresNet and the ARMA net are the widest that
+    fit; the reported count is that one; without it the sizes come from ``channels``/``hidden``."""
+    net, info = build_network(spec, model, **KW, param_budget=budget)
+    count = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert info["parameters"] == count
+    if model in ("multiresnet", "arma"):  # the widest within the budget (one width, coarse)
+        assert count <= budget
+        c = info["multiresnet"]["channels"] if model == "multiresnet" else info["channels"]
+        wider, _ = build_network(spec, model, **{**KW, "channels": c + 1}, param_budget=None)
+        assert sum(p.numel() for p in wider.parameters()) > budget
+    else:  # the baselines
+        assert abs(count - budget) <= 0.02 * budget, (model, count, budget)
+    x = _tokens([64, 10], 64) if spec is LISTOPS_SPEC else torch.randn(2, 1, 49)
+    lengths = torch.tensor([x.shape[-1], 10])
+    assert net(x, lengths).shape == (2, 10)
+    small, _ = build_network(spec, model, **KW, param_budget=None)
+    assert sum(p.numel() for p in small.parameters()) < 3000  # channels 8, hidden 8
+
+
+def test_multiresnet_ablation_arguments_reach_the_network():
+    """tree_select, init and depth are MultiresNet's; the wavelet init's filters are PyWavelets'
+    db2 decomposition filters (reversed)."""
+    pywt = pytest.importorskip("pywt")
+    net, info = build_network(
+        LISTOPS_SPEC, "multiresnet", **KW, tree_select="uniform", init="db2", depth=3,
+        memory_size=5,
+    )  # fmt: skip
+    cfg = net.net.config
+    assert (cfg.tree_select, cfg.init, cfg.depth, cfg.memory_size) == ("uniform", "db2", 3, 5)
+    assert info["multiresnet"]["init"] == "db2"
+    layer = net.net.blocks[0].layer.conv
+    expected = torch.tensor(pywt.Wavelet("db2").dec_lo[::-1], dtype=layer.h0.dtype)
+    torch.testing.assert_close(layer.h0[0], expected)
+    with pytest.raises(ValueError, match="tree_select"):
+        SequenceModule(tree_select="flat")
+    with pytest.raises(ValueError, match="depth"):
+        SequenceModule(depth=0)
+
+
+def test_image_size_pools_the_digits():
+    """image_size 14 / 7: each pixel is the mean of a 2x2 / 4x4 square of the 28x28 digit (numpy
+    block means as the oracle), in row-major order; psMNIST permutes those positions."""
+    images, labels = load_digits(None, train=True)
+    order = np.random.default_rng(2).permutation(len(labels))[:20]
+    for size in (14, 7):
+        dm = SequenceDataModule("smnist", image_size=size, num_train=20, num_val=5, num_test=5,
+                                seed=2)  # fmt: skip
+        dm.setup()
+        x = dm.sets[0].tensors[0]
+        assert x.shape == (20, 1, size * size)
+        assert dm.spec["seq_len"] == size * size
+        f = 28 // size
+        blocks = images[order].reshape(20, size, f, size, f).mean(axis=(2, 4)) / 255.0
+        expected = (blocks.reshape(20, size * size) - 0.1307) / 0.3081
+        np.testing.assert_allclose(x[:, 0].numpy(), expected, rtol=1e-5, atol=1e-5)
+    dp = SequenceDataModule("psmnist", image_size=7, num_train=20, num_val=5, num_test=5, seed=2)
+    dp.setup()
+    perm = np.random.default_rng(0).permutation(49)
+    torch.testing.assert_close(dp.sets[0].tensors[0], x[:, :, perm])
+    with pytest.raises(ValueError, match="image_size"):
+        SequenceDataModule("smnist", image_size=10)
+    with pytest.raises(ValueError, match="image_size"):
+        SequenceDataModule("smnist", image_size=14, root="/nonexistent")

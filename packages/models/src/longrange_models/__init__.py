@@ -23,6 +23,7 @@ Every 2D model builds its convolutions through one factory
   [`WaveNet`][longrange_models.WaveNet] and the generator [`WaveNetAR`][longrange_models.WaveNetAR].
 """
 
+from ._budget import largest_within
 from .cells import ConvGRUCell, ConvLSTMCell
 from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
 from .complex_cells import (
@@ -170,6 +171,7 @@ __all__ = [
     "fit_wavenet_widths",
     "hidden_size_for_budget",
     "is_arma",
+    "largest_within",
     "literal_type",
     "make_conv2d",
     "masked_mean",
