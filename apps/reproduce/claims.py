@@ -19,7 +19,8 @@ optional, with its default)::
       x1: {label: "1x speed", args?: []}
     scales:                          # any of smoke, cpu, paper
       smoke: {seeds: 2, args: ["--smoke"], row_args?: {conv3: [...]},
-              column_args?: {x1: [...]}, minutes?: 1.0, gpu_hours?: 0.01}
+              column_args?: {x1: [...]}, minutes?: 1.0, gpu_hours?: 0.01,
+              requires?: {"--data.root": "why the scale needs it"}}
     paper_values?:                   # the paper's printed numbers: row -> column -> metric
       conv3: {x1: {test_psnr: 18.24}}
     verdict:
@@ -36,7 +37,9 @@ A comparison is the contrast ``sum coef * mean(metric at row/column)``; ``side``
 ``[-margin, margin]``, ``margin > 0``); see :mod:`apps.reproduce.verdict`.
 
 ``minutes`` is the measured wall time of the whole grid at that scale on the 2-core CPU machine;
-``gpu_hours`` the estimated GPU-hours of the whole grid at the scale's seed count. A cell's
+``gpu_hours`` the estimated GPU-hours of the whole grid at the scale's seed count. ``requires``
+maps flags the user must pass after ``--`` (e.g. the real data's ``--data.root``) to the reason;
+without them the runner says so and runs nothing. A cell's
 command is built by :func:`apps.reproduce.grid.cell_command`. Every check raises ``ValueError``
 naming the file, the key and the bad value.
 """
@@ -100,6 +103,15 @@ class Scale:
     column_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
     minutes: float | None = None  # measured wall minutes of the whole grid (CPU machine)
     gpu_hours: float | None = None  # estimated GPU-hours of the whole grid
+    requires: dict[str, str] = field(default_factory=dict)  # flag after "--" -> why
+
+    def missing(self, extra: tuple[str, ...] | list[str]) -> dict[str, str]:
+        """The ``requires`` flags absent from ``extra`` (``--flag V`` or ``--flag=V``)."""
+        return {
+            flag: why
+            for flag, why in self.requires.items()
+            if not any(a == flag or a.startswith(f"{flag}=") for a in extra)
+        }
 
 
 @dataclass(frozen=True)
@@ -240,8 +252,17 @@ def _scales(
         k = f"scales.{name}"
         c.choice(name, k, SCALES)
         spec = c.mapping(
-            spec, k, {"seeds"}, {"args", "row_args", "column_args", "minutes", "gpu_hours"}
+            spec,
+            k,
+            {"seeds"},
+            {"args", "row_args", "column_args", "minutes", "gpu_hours", "requires"},
         )
+        requires = spec.get("requires") or {}
+        if not isinstance(requires, dict) or not all(
+            isinstance(f, str) and f.startswith("--") and isinstance(w, str) and w
+            for f, w in requires.items()
+        ):
+            raise c.fail(f"{k}.requires", f"should map --flags to reasons, got {requires!r}")
         per_axis = {}
         for key, axis, what in (("row_args", rows, "row"), ("column_args", columns, "column")):
             given = spec.get(key) or {}
@@ -262,6 +283,7 @@ def _scales(
             gpu_hours=None
             if spec.get("gpu_hours") is None
             else c.number(spec["gpu_hours"], f"{k}.gpu_hours", 0),
+            requires=dict(requires),
         )
     return out
 

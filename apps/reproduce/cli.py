@@ -82,6 +82,8 @@ def _cost(claim: Claim) -> str:
             cost.append(f"{s.minutes:g} min measured")
         if s.gpu_hours is not None:
             cost.append(f"{s.gpu_hours:g} GPU-h estimated")
+        if s.requires:
+            cost.append(f"needs {', '.join(s.requires)}")
         parts.append(f"{name} ({s.seeds} seeds): {', '.join(cost) or 'not measured'}")
     return "; ".join(parts)
 
@@ -202,6 +204,14 @@ def _run(args: argparse.Namespace) -> int:
     check_int("--seeds", seeds)
     check_int("--jobs", args.jobs)
     out = Path(args.out or f"runs/reproduce/{claim.name}-{args.scale}").resolve()
+    missing = scale.missing(args.extra)
+    if missing:
+        needs = "; ".join(f"{flag}: {why}" for flag, why in missing.items())
+        raise ValueError(
+            f"claim {claim.name} at scale {args.scale} needs {', '.join(missing)} after '--' "
+            f"(python -m apps.reproduce {claim.name} --scale {args.scale} -- "
+            f"{' '.join(f'{f} ...' for f in missing)}); nothing was run. {needs}"
+        )
     if args.print_commands:
         _print_commands(claim, args.scale, seeds, out, args.extra)
         return 0

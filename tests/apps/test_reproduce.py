@@ -354,6 +354,8 @@ _TERM = ("verdict", "claims", 0, "comparisons", 0)
         (("paper_values", "arma", "x9", {}), r"key 'paper_values.arma.x9' should be one of x1"),
         (("paper_values", "arma", "x1", "psnr", 1.0), r"'paper_values.arma.x1.psnr' should be"),
         (("seed_flag", "seed"), r"key 'seed_flag' should be a flag such as --seed"),
+        (("scales", "paper", "requires", {"data.root": "x"}), r"'scales.paper.requires' should"),
+        (("scales", "paper", "requires", {"--data.root": ""}), r"'scales.paper.requires' should"),
     ],
 )
 def test_bad_claims_name_the_key_and_value(path_and_value, message):
@@ -373,3 +375,24 @@ def test_within_needs_a_margin_and_file_errors(tmp_path):
     with pytest.raises(ValueError, match=r"fake-grid.yaml: not valid YAML"):
         load_claim(renamed)
     assert main(["no-such-claim"]) == 2
+
+
+def test_a_scale_that_requires_a_flag_runs_nothing_without_it(tmp_path, capsys):
+    """A scale's ``requires`` (e.g. the real data's folder): without the flag after ``--`` the
+    runner names it and the reason, exits 2 and creates no run folder; with it (``--flag V`` or
+    ``--flag=V``) the grid's commands are planned."""
+    data = fake_claim()
+    data["scales"]["paper"]["requires"] = {"--root": "the real data; the stand-in has no signal"}
+    claim = write_claim(tmp_path, data)
+    run = tmp_path / "r"
+    assert main([str(claim), "--scale", "paper", "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "needs --root after '--'" in err
+    assert "the stand-in has no signal" in err
+    assert "nothing was run" in err
+    assert not run.exists()
+    for extra in (["--root", "/data"], ["--root=/data"]):
+        args = [str(claim), "--scale", "paper", "--out", str(run), "--print_commands", "--"]
+        assert main([*args, *extra]) == 0
+        assert extra[-1] in capsys.readouterr().out
+    assert main([str(claim), "--scale", "paper", "--print_commands", "--", "--rooty", "x"]) == 2
