@@ -49,14 +49,14 @@ def generation_figures(module: Any, datamodule: Any, out_dir: Path) -> tuple[lis
         1, 2, figsize=(2 * cols * 0.55 + 1, 0.6 * (-(-h.num_samples // cols)) + 1.2)
     )
     for ax, seqs, title in (
-        (axes[0], samples, f"streaming samples (seed {h.sample_seed})"),
+        (axes[0], samples, f"{module.sampler_name} samples (seed {h.sample_seed})"),
         (axes[1], real, "test images"),
     ):
         ax.imshow(image_grid(seqs, module.shape, cols), cmap="gray", vmin=0, vmax=255)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     fig.suptitle(
-        f"{report['sample_seconds_per_image']:.3g} s/image streaming; "
+        f"{report['sample_seconds_per_image']:.3g} s/image {module.sampler_name}; "
         f"{report['streaming_speedup']:.3g}x faster than re-running the forward "
         f"(first {report['speedup_length']} positions)",
         fontsize=9,

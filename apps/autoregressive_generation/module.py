@@ -1,4 +1,4 @@
-"""The generation LightningModule: MultiresAR on 8-bit raster sequences, NLL in bits/dim.
+"""The generation LightningModule: MultiresAR (or WaveNetAR) on 8-bit raster sequences, bits/dim.
 
 Training follows the MultiresConv paper (App. C.4): Adam (lr 1e-3), cosine annealing over the
 run, dropout 0.1, LayerNorm, the discretised logistic mixture of PixelCNN++; the test runs on the
@@ -11,6 +11,9 @@ image count are torchmetrics sums over ranks):
 Baselines (on the same test images): ``baseline_marginal_bpd``, a per-position, per-channel
 histogram of the 256 values from the training split with additive smoothing (the smoothing
 chosen on the validation split), and ``baseline_uniform_bpd = 8``.
+
+``model="wavenet"`` swaps the network for the WaveNet-style stack with the same mixture head and
+loss (:mod:`.networks`); ``param_budget`` sizes either to a number of trainable parameters.
 """
 
 from __future__ import annotations
@@ -24,22 +27,32 @@ from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveFloat,
 from torchmetrics import SumMetric
 
 from apps.framework import AppModule, check_choice
-from longrange_models import MultiresAR, NormKind
+from longrange_models import NormKind
 
 from .data import IMAGE_SHAPES, ImageName, ImageSequenceDataModule
+from .networks import MODELS, SAMPLERS, ARModel, build_network
 from .sampling import marginal_baseline
 
 __all__ = ["GenerationModule"]
 
 
 class GenerationModule(AppModule[ImageSequenceDataModule]):
-    """MultiresAR trained by maximum likelihood on ``(N, C, L)`` int64 8-bit sequences.
+    """MultiresAR or WaveNetAR trained by maximum likelihood on ``(N, C, L)`` int64 8-bit
+    sequences.
 
     Args:
         image: ``"digits"`` (1×28×28) or ``"cifar10"`` (3×32×32); must match the data.
-        channels: width of every block (the paper: 512).
-        num_blocks: MultiresBlocks (the paper: 48).
-        kernel_size: ``K`` of every MultiresConv (the paper: 4).
+        model: ``"multiresar"`` (the paper's model) or ``"wavenet"`` (the WaveNet-style dilated
+            stack, filter size 2, with the same logistic mixture head and loss).
+        channels: width of every block (the paper: 512); WaveNetAR's residual and skip width.
+            Ignored with ``param_budget``.
+        param_budget: size the network to this many trainable parameters: MultiresAR's widest
+            ``channels`` within it, WaveNetAR's residual and skip widths closest to it; an error
+            when the result is more than 2% off. None: ``channels`` as given.
+        num_blocks: MultiresBlocks (the paper: 48); MultiresAR only.
+        kernel_size: ``K`` of every MultiresConv (the paper: 4); MultiresAR only.
+        wavenet_cycles: WaveNetAR only: repetitions of the dilation cycle ``1, 2, …`` covering
+            the image.
         num_mixtures: logistic components (the paper: 10).
         dropout: channel dropout (the paper: 0.1).
         norm: ``"layer"`` (the paper), ``"batch"`` or ``"none"``.
@@ -57,9 +70,12 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
     def __init__(
         self,
         image: ImageName = "digits",
+        model: str = "multiresar",
         channels: PositiveInt = 512,
+        param_budget: PositiveInt | None = None,
         num_blocks: PositiveInt = 48,
         kernel_size: PositiveInt = 4,
+        wavenet_cycles: PositiveInt = 1,
         num_mixtures: PositiveInt = 10,
         dropout: NonNegativeFloat = 0.1,
         norm: NormKind = "layer",
@@ -74,6 +90,7 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
         super().__init__()
         self.save_hyperparameters()
         check_choice("image", image, sorted(IMAGE_SHAPES))
+        check_choice("model", model, MODELS)
         if not dropout < 1:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         c, h, w = IMAGE_SHAPES[image]
@@ -81,7 +98,8 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
         self.dims = c * h * w
         if speedup_length is not None and speedup_length > h * w:
             raise ValueError(f"speedup_length should be at most {h * w}, got {speedup_length}")
-        self.model = MultiresAR(
+        self.built = build_network(
+            model,
             in_channels=c,
             seq_len=h * w,
             channels=channels,
@@ -90,7 +108,12 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
             num_mixtures=num_mixtures,
             dropout=dropout,
             norm=norm,
+            wavenet_cycles=wavenet_cycles,
+            param_budget=param_budget,
         )
+        self.model: ARModel = self.built.net
+        #: How ``self.model.sample`` draws (the sample figure's title).
+        self.sampler_name = SAMPLERS[model]
         self.test_nll = SumMetric()
         self.test_images = SumMetric()
         self._extras: dict[str, Any] = {}
@@ -107,7 +130,7 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
 
     # ------------------------------------------------------------------ training
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Mixture parameters ``(N, P, L)`` of ``x (N, C, L)`` int64 (see MultiresAR)."""
+        """Mixture parameters ``(N, P, L)`` of ``x (N, C, L)`` int64 (see MultiresAR, WaveNetAR)."""
         return self.model(x)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
@@ -166,6 +189,8 @@ class GenerationModule(AppModule[ImageSequenceDataModule]):
             **self._extras,
             "image_shape": list(self.shape),
             "dims_per_image": self.dims,
+            "model": self.hparams.model,
+            **self.built.summary(self.hparams.param_budget),
             "model_config": self.model.to_config(),
             "data_encoding": "8-bit (256 values per sub-pixel, not binarised)",
         }

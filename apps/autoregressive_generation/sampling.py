@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from longrange_models import MultiresAR
+from .networks import ARModel
 
 __all__ = ["marginal_baseline", "marginal_log_probs", "sampling_report", "timed_samples"]
 
@@ -69,12 +69,13 @@ def marginal_baseline(
 
 
 def timed_samples(
-    model: MultiresAR, n: int, seed: int, length: int | None = None, recompute: bool = False
+    model: ARModel, n: int, seed: int, length: int | None = None, recompute: bool = False
 ) -> tuple[Tensor, float]:
-    """``(samples Tensor[n, C, length] int64, seconds)`` from the streaming sampler
-    (``recompute=False``, :meth:`MultiresAR.sample`) or the re-run-the-forward reference
-    (:meth:`MultiresAR.sample_by_recompute`), drawn from ``torch.Generator().manual_seed(seed)``.
-    The model is put in eval mode (dropout off) and left there."""
+    """``(samples Tensor[n, C, length] int64, seconds)`` from the model's own sampler
+    (``recompute=False``: :meth:`MultiresAR.sample` streams, :meth:`WaveNetAR.sample` re-runs
+    the receptive-field window) or the re-run-the-forward reference (``sample_by_recompute``),
+    drawn from ``torch.Generator().manual_seed(seed)``. The model is put in eval mode (dropout
+    off) and left there."""
     model.eval()
     gen = torch.Generator(device=model.encoder.weight.device).manual_seed(seed)
     sampler = model.sample_by_recompute if recompute else model.sample
@@ -84,15 +85,17 @@ def timed_samples(
 
 
 def sampling_report(
-    model: MultiresAR, num_samples: int, seed: int, speedup_samples: int, length: int | None
+    model: ARModel, num_samples: int, seed: int, speedup_samples: int, length: int | None
 ) -> tuple[Tensor, dict[str, Any]]:
     """The sample grid's images and the timing entries of ``summary.json``.
 
     A 2-position warm-up draw runs first, so no timing includes numba's one-off compilation.
 
-    ``sample_seconds_per_image``: streaming, ``num_samples`` images drawn as one batch, total
-    time / images. The speed-up: ``speedup_samples`` images of ``length`` positions drawn by both
-    samplers from the same seed (``samples_match``: identical draws), ``recompute / streaming``.
+    ``sample_seconds_per_image``: the model's sampler (MultiresAR: streaming; WaveNetAR: the
+    receptive-field window; the keys say "streaming" for both), ``num_samples`` images drawn as
+    one batch, total time / images. The speed-up: ``speedup_samples`` images of ``length``
+    positions drawn by both samplers from the same seed (``samples_match``: identical draws),
+    ``recompute / streaming``.
     """
     timed_samples(model, 1, seed, length=2)  # warm-up: compiles (or loads) the fused kernel
     samples, seconds = timed_samples(model, num_samples, seed)

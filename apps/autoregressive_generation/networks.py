@@ -1,0 +1,189 @@
+"""The generation app's networks: MultiresAR or the WaveNet-style WaveNetAR, optionally sized to a
+parameter budget.
+
+Both take ``(N, C, L)`` int64 8-bit raster sequences, return mixture parameters ``(N, P, L)`` and
+share the app's whole interface (``loss``, ``sample``, ``sample_by_recompute``, ``encoder``,
+``to_config``), so the module, sampling and figures use either without branching; the one
+difference is here, in how a network is built.
+
+Sizing (``param_budget``): MultiresAR gets the largest width ``channels`` whose trainable
+parameter count is at most the budget (its count is exactly quadratic in the width: fitted on
+three tiny probes and checked on the built net); WaveNetAR gets its residual and skip widths from
+:meth:`longrange_models.WaveNetAR.for_budget` (the closest count). Either way the built net must
+be within :data:`BUDGET_TOLERANCE` of the budget, else a ``ValueError`` names the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from longrange_models import MultiresAR, NormKind, WaveNetAR, largest_within
+
+__all__ = [
+    "BUDGET_TOLERANCE",
+    "MODELS",
+    "SAMPLERS",
+    "ARModel",
+    "BuiltNetwork",
+    "build_network",
+    "multires_ar_for_budget",
+    "trainable_parameters",
+]
+
+#: The networks ``--model.model`` names, the default first.
+MODELS: tuple[str, ...] = ("multiresar", "wavenet")
+#: How each network's ``sample`` draws a pixel (the sample figure's title).
+SAMPLERS: dict[str, str] = {"multiresar": "streaming", "wavenet": "receptive-field window"}
+#: Largest relative distance ``|count − budget| / budget`` accepted with ``param_budget``.
+BUDGET_TOLERANCE = 0.02
+
+#: Either network: both provide everything the app calls.
+ARModel = MultiresAR | WaveNetAR
+
+
+def trainable_parameters(net: nn.Module) -> int:
+    """Number of trainable parameters of ``net``, ``Σ p.numel()`` over ``requires_grad``."""
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+@dataclass(frozen=True)
+class BuiltNetwork:
+    """A built network and what its sizing chose (``summary.json``'s entries)."""
+
+    net: ARModel
+    #: The widths used: ``{"channels": D}`` (MultiresAR) or ``{"channels": D, "skip_channels": S}``.
+    widths: dict[str, int]
+
+    def summary(self, budget: int | None) -> dict[str, Any]:
+        """``param_count`` (trainable), ``widths`` and, with a budget, the budget and the
+        relative distance ``(count − budget) / budget``."""
+        count = trainable_parameters(self.net)
+        out: dict[str, Any] = {"param_count": count, "widths": dict(self.widths)}
+        if budget is not None:
+            out["param_budget"] = budget
+            out["param_budget_rel_error"] = round((count - budget) / budget, 6)
+        return out
+
+
+def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
+    """The widest ``MultiresAR(channels=D, **kwargs)`` with at most ``budget`` trainable
+    parameters.
+
+    The count is ``a·D² + b·D + c`` for fixed other arguments (every weight is ``D×D``, ``D×k``
+    or ``k``); ``a, b, c`` come from probes at ``D = 1, 2, 3`` (built under a forked RNG, so the
+    returned net's initialisation is that of ``MultiresAR(channels=D, **kwargs)`` built alone)
+    and the built net's count is checked against the fit.
+
+    Raises:
+        ValueError: ``budget`` is below the count of ``channels=1``.
+        TypeError: ``kwargs`` names ``channels``.
+    """
+    if "channels" in kwargs:
+        raise TypeError(f"multires_ar_for_budget chooses channels; got {kwargs['channels']!r}")
+    with torch.random.fork_rng(devices=[]):
+        y1, y2, y3 = (trainable_parameters(MultiresAR(channels=d, **kwargs)) for d in (1, 2, 3))
+    a2 = y3 - 2 * y2 + y1  # 2a
+    a, b = a2 // 2, (y2 - y1) - 3 * (a2 // 2)
+    c = y1 - a - b
+
+    def count(d: int) -> int:
+        return a * d * d + b * d + c
+
+    if count(1) > budget:
+        raise ValueError(
+            f"param_budget={budget} is below the narrowest MultiresAR's {count(1)} parameters "
+            "(channels=1) with these arguments"
+        )
+    hi = 2
+    while count(hi) <= budget:
+        hi *= 2
+    width = largest_within(count, budget, 1, hi)
+    net = MultiresAR(channels=width, **kwargs)
+    real = trainable_parameters(net)
+    if real != count(width):  # the quadratic fit is exact for every block kind known
+        raise RuntimeError(
+            f"MultiresAR(channels={width}) has {real} parameters, the quadratic fit predicted "
+            f"{count(width)}: the sizing needs another rule for these arguments {kwargs}"
+        )
+    return net
+
+
+def _check_budget(name: str, built: BuiltNetwork, budget: int) -> None:
+    count = trainable_parameters(built.net)
+    if abs(count - budget) > BUDGET_TOLERANCE * budget:
+        raise ValueError(
+            f"param_budget={budget}: the {name} sized to it has {count} parameters "
+            f"({built.widths}), {100 * (count - budget) / budget:+.1f}% off, beyond "
+            f"{100 * BUDGET_TOLERANCE:g}%; choose a budget near {count} or a larger one"
+        )
+
+
+def build_network(
+    model: str,
+    *,
+    in_channels: int,
+    seq_len: int,
+    channels: int,
+    num_blocks: int,
+    kernel_size: int,
+    num_mixtures: int,
+    dropout: float,
+    norm: NormKind,
+    wavenet_cycles: int = 1,
+    param_budget: int | None = None,
+) -> BuiltNetwork:
+    """Build ``model`` (a name in :data:`MODELS`) for ``(N, in_channels, seq_len)`` sequences.
+
+    Args:
+        model: ``"multiresar"`` or ``"wavenet"``.
+        in_channels, seq_len: ``C`` and ``L = H·W`` of the images.
+        channels: width ``D`` (MultiresAR's, WaveNetAR's residual and skip width); unused with
+            ``param_budget``.
+        num_blocks, kernel_size, norm: MultiresAR only (WaveNetAR: filter size 2, no norm).
+        num_mixtures, dropout: both.
+        wavenet_cycles: WaveNetAR only: repetitions of the dilation cycle ``1, 2, 4, …`` that
+            covers ``seq_len``.
+        param_budget: trainable parameters to size the net to (see the module docstring).
+
+    Raises:
+        ValueError: an unknown ``model``, or a budget the net cannot meet within 2%.
+    """
+    if model == "multiresar":
+        kw: dict[str, Any] = {
+            "in_channels": in_channels,
+            "seq_len": seq_len,
+            "num_blocks": num_blocks,
+            "kernel_size": kernel_size,
+            "num_mixtures": num_mixtures,
+            "dropout": dropout,
+            "norm": norm,
+        }
+        if param_budget is None:
+            mr = MultiresAR(channels=channels, **kw)
+        else:
+            mr = multires_ar_for_budget(param_budget, **kw)
+        built = BuiltNetwork(mr, {"channels": mr.config.channels})
+    elif model == "wavenet":
+        kw = {
+            "in_channels": in_channels,
+            "seq_len": seq_len,
+            "kernel_size": 2,
+            "cycles": wavenet_cycles,
+            "num_mixtures": num_mixtures,
+            "dropout": dropout,
+        }
+        if param_budget is None:
+            wn = WaveNetAR(channels=channels, **kw)
+        else:
+            wn = WaveNetAR.for_budget(param_budget, **kw)
+        skip = wn.config.skip_channels or wn.config.channels
+        built = BuiltNetwork(wn, {"channels": wn.config.channels, "skip_channels": skip})
+    else:
+        raise ValueError(f"model should be one of {MODELS}, got {model!r}")
+    if param_budget is not None:
+        _check_budget(model, built, param_budget)
+    return built
