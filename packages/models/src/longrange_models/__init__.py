@@ -20,10 +20,13 @@ Every 2D model builds its convolutions through one factory
   [`mixture_sample`][longrange_models.mixture_sample], ...).
 * Baselines at a parameter budget (``for_budget``):
   [`TransformerClassifier`][longrange_models.TransformerClassifier],
-  [`WaveNet`][longrange_models.WaveNet] and the generator [`WaveNetAR`][longrange_models.WaveNetAR].
+  [`WaveNet`][longrange_models.WaveNet] and the generator [`WaveNetAR`][longrange_models.WaveNetAR];
+  their input layer [`SequenceInput`][longrange_models.SequenceInput] (real channels or token ids
+  to features ``(N, D, L)``).
 """
 
 from ._budget import largest_within
+from ._sequence_input import SequenceInput
 from .cells import ConvGRUCell, ConvLSTMCell
 from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
 from .complex_cells import (
@@ -149,6 +152,7 @@ __all__ = [
     "ResNet18Config",
     "RotationConvGRUCell",
     "SequenceCellKind",
+    "SequenceInput",
     "TransformerClassifier",
     "TransformerClassifierConfig",
     "UNet",

@@ -1,20 +1,25 @@
-"""The input conventions of the sequence classifiers, shared by the baselines.
+"""The input conventions of the sequence classifiers, shared by the baselines and the apps.
 
 Legend: N batch, C_in input channels, L length, V vocabulary, D width.
 
 As [`MultiresNet`][longrange_models.MultiresNet]: real inputs ``(N, C_in, L)`` through a 1×1
 projection, or int64 token ids ``(N, L)`` through an embedding, to features ``(N, D, L)``;
 ``lengths (N,)`` counts the valid positions of each sequence (padding comes after them).
+
+[`SequenceInput`][longrange_models.SequenceInput] is public (``from longrange_models import
+SequenceInput``); this module's path stays importable too.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from ._checks import positive_int
 
-__all__ = ["SequenceInput", "check_lengths", "padding_mask"]
+__all__ = ["SequenceInput", "check_lengths", "check_one_source", "padding_mask", "source_repr"]
 
 
 def _shape(x: object) -> object:
@@ -22,18 +27,33 @@ def _shape(x: object) -> object:
 
 
 class SequenceInput(nn.Module):
-    """Inputs to features ``(N, D, L)``: ``nn.Conv1d(C_in, D, 1)`` on real ``(N, C_in, L)`` or
-    ``nn.Embedding(V, D)`` on int64 token ids ``(N, L)``; give exactly one of ``in_channels`` and
-    ``num_tokens``."""
+    """A sequence model's input layer: real ``(N, C_in, L)`` or token ids ``(N, L)`` to features
+    ``(N, D, L)``.
 
-    def __init__(self, width: int, in_channels: int | None, num_tokens: int | None) -> None:
+    Real inputs ``Tensor[N, C_in, L]`` (floating point) go through ``nn.Conv1d(C_in, D, 1)``,
+    token ids ``Tensor[N, L]`` (integer, in ``[0, V)``) through ``nn.Embedding(V, D)`` (either is
+    the attribute ``net``); both give ``Tensor[N, D, L]``. The input is checked: a wrong shape,
+    dtype or token id raises an error that names ``x`` and what it got.
+
+    Args:
+        width: ``D``, the features' channels.
+        in_channels: ``C_in`` of real inputs; or
+        num_tokens: the vocabulary size ``V`` of token inputs. Give exactly one of the two.
+
+    Example:
+        >>> import torch
+        >>> SequenceInput(8, in_channels=3)(torch.randn(2, 3, 5)).shape
+        torch.Size([2, 8, 5])
+        >>> SequenceInput(8, num_tokens=10)(torch.tensor([[1, 2, 9]])).shape
+        torch.Size([1, 8, 3])
+    """
+
+    def __init__(
+        self, width: int, in_channels: int | None = None, num_tokens: int | None = None
+    ) -> None:
         super().__init__()
         positive_int("width", width)
-        if (in_channels is None) == (num_tokens is None):
-            raise ValueError(
-                "give exactly one of in_channels (real inputs) and num_tokens (token inputs), "
-                f"got in_channels={in_channels!r}, num_tokens={num_tokens!r}"
-            )
+        check_one_source(in_channels, num_tokens)
         self.in_channels, self.num_tokens = in_channels, num_tokens
         if num_tokens is not None:
             positive_int("num_tokens", num_tokens)
@@ -61,6 +81,24 @@ class SequenceInput(nn.Module):
         if not x.is_floating_point():
             raise TypeError(f"x should be real-valued, got {x.dtype}")
         return self.net(x)
+
+
+def check_one_source(in_channels: int | None, num_tokens: int | None) -> None:
+    """Raise a ``ValueError`` unless exactly one of ``in_channels`` (real inputs) and
+    ``num_tokens`` (token inputs) is given (not ``None``)."""
+    if (in_channels is None) == (num_tokens is None):
+        raise ValueError(
+            "give exactly one of in_channels (real inputs) and num_tokens (token inputs), "
+            f"got in_channels={in_channels!r}, num_tokens={num_tokens!r}"
+        )
+
+
+def source_repr(config: Any) -> str:
+    """``"in_channels=C_in"`` or ``"num_tokens=V"``: the input part of a sequence model's
+    ``extra_repr``, from its ``config`` (either field ``None``)."""
+    if config.num_tokens is None:
+        return f"in_channels={config.in_channels}"
+    return f"num_tokens={config.num_tokens}"
 
 
 def check_lengths(lengths: Tensor, batch: int, length: int) -> Tensor:

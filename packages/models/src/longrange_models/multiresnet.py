@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from multires_core import MultiresLayer, StreamState
 
+from ._sequence_input import check_one_source, source_repr
 from .config import ConfigMixin
 
 __all__ = [
@@ -336,11 +337,7 @@ class MultiresNet(ConfigMixin, nn.Module):
         _positive_int("num_classes", num_classes)
         _positive_int("channels", channels)
         _positive_int("num_blocks", num_blocks)
-        if (in_channels is None) == (num_tokens is None):
-            raise ValueError(
-                "give exactly one of in_channels (real inputs) and num_tokens (token inputs), "
-                f"got in_channels={in_channels!r}, num_tokens={num_tokens!r}"
-            )
+        check_one_source(in_channels, num_tokens)
         if in_channels is not None:
             _positive_int("in_channels", in_channels)
             self.encoder: nn.Module = nn.Conv1d(in_channels, channels, 1)
@@ -387,12 +384,7 @@ class MultiresNet(ConfigMixin, nn.Module):
 
     def extra_repr(self) -> str:
         cfg = self.config
-        source = (
-            f"in_channels={cfg.in_channels}"
-            if cfg.num_tokens is None
-            else (f"num_tokens={cfg.num_tokens}")
-        )
-        return f"{source}, num_classes={cfg.num_classes}, kernel_size={cfg.kernel_size}"
+        return f"{source_repr(cfg)}, num_classes={cfg.num_classes}, kernel_size={cfg.kernel_size}"
 
 
 #: The config dataclass built from ``MultiresNet``'s signature.

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ._budget import largest_within
 from ._checks import positive_int
-from ._sequence_input import SequenceInput, check_lengths, padding_mask
+from ._sequence_input import SequenceInput, check_lengths, padding_mask, source_repr
 from .config import ConfigMixin
 from .multiresnet import masked_mean
 
@@ -246,12 +246,7 @@ class TransformerClassifier(ConfigMixin, nn.Module):
 
     def extra_repr(self) -> str:
         cfg = self.config
-        source = (
-            f"in_channels={cfg.in_channels}"
-            if cfg.num_tokens is None
-            else f"num_tokens={cfg.num_tokens}"
-        )
-        return f"{source}, num_classes={cfg.num_classes}, positions={cfg.positions!r}"
+        return f"{source_repr(cfg)}, num_classes={cfg.num_classes}, positions={cfg.positions!r}"
 
 
 #: The config dataclass built from ``TransformerClassifier``'s signature.
