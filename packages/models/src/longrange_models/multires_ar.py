@@ -45,6 +45,7 @@ from torch.nn import functional as F
 import arma_core
 from multires_core import StreamState
 
+from ._ar_sampling import _ARSampler, scale_values
 from .config import ConfigMixin
 from .logistic_mixture import (
     NUM_VALUES,
@@ -52,10 +53,9 @@ from .logistic_mixture import (
     bits_per_dim,
     mixture_nll,
     mixture_params,
-    mixture_sample,
     mixture_sample_from_noise,
 )
-from .multiresnet import MultiresBlock, NormKind, block_stack
+from .multiresnet import MultiresBlock, NormKind, _positive_int, block_stack
 
 __all__ = [
     "AR_PAPER_PARAMETERS",
@@ -65,11 +65,6 @@ __all__ = [
     "MultiresARConfig",
     "scale_values",
 ]
-
-
-def scale_values(x: Tensor, dtype: torch.dtype) -> Tensor:
-    """Integer values ``0..255`` to ``2v/255 − 1`` in ``[−1, 1]`` (the mixture's bin centres)."""
-    return x.to(dtype) * (2.0 / 255.0) - 1.0
 
 
 @dataclass
@@ -94,7 +89,7 @@ AR_PRESETS: dict[str, dict[str, Any]] = {
 AR_PAPER_PARAMETERS: dict[str, str] = {"cifar10": "38M"}
 
 
-class MultiresAR(ConfigMixin, nn.Module):
+class MultiresAR(_ARSampler, ConfigMixin, nn.Module):
     """Autoregressive MultiresNet over flattened 8-bit images ``(N, C, L)`` int64 in 0..255.
 
     Args:
@@ -141,8 +136,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         if isinstance(in_channels, bool) or in_channels not in (1, 3):
             raise ValueError(f"in_channels should be 1 or 3, got {in_channels!r}")
         for name, v in (("seq_len", seq_len), ("channels", channels), ("num_blocks", num_blocks)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} should be a positive int, got {v!r}")
+            _positive_int(name, v)
         self.num_params = mixture_params(in_channels, num_mixtures)  # checks num_mixtures
         self._store_config(locals())
         self.encoder = nn.Conv1d(in_channels, channels, 1)
@@ -151,18 +145,6 @@ class MultiresAR(ConfigMixin, nn.Module):
 
     # -- full forward ------------------------------------------------------------------------
 
-    def _check_values(self, x: Tensor) -> None:
-        c = self.config.in_channels
-        if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != c:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"x should be a Tensor[N, C={c}, L] of values 0..255, got {shape}")
-        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-            raise TypeError(f"x should be an integer tensor (int64 values 0..255), got {x.dtype}")
-        if x.numel() and (int(x.min()) < 0 or int(x.max()) > 255):
-            raise ValueError(
-                f"x should hold values in 0..255, got [{int(x.min())}, {int(x.max())}]"
-            )
-
     def distribution_params(self, x: Tensor) -> Tensor:
         """Mixture parameters of every position, ``Tensor[N, P, L]``; output ``i`` depends on
         ``x[..., :i]`` only.
@@ -170,9 +152,7 @@ class MultiresAR(ConfigMixin, nn.Module):
         Args:
             x: ``Tensor[N, C, L]`` int64 values 0..255 (raster order, see the module docstring).
         """
-        self._check_values(x)
-        dtype = self.encoder.weight.dtype
-        return self.body(F.pad(scale_values(x[..., :-1], dtype), (1, 0)))  # (0, x_0, ..)
+        return self._params(x)
 
     def body(self, inputs: Tensor) -> Tensor:
         """The network on prepared real inputs ``Tensor[N, C, L]`` (scaled and right-shifted by
@@ -239,27 +219,14 @@ class MultiresAR(ConfigMixin, nn.Module):
         out = [self.step(None if i == 0 else x[..., i - 1], state, path) for i in range(x.shape[2])]
         return torch.stack(out, dim=-1)
 
-    # -- sampling ----------------------------------------------------------------------------
+    # -- sampling (sample_by_recompute: ``_ARSampler``) ------------------------------------
 
-    def _start(self, n: int, length: int | None) -> tuple[int, Tensor]:
-        """Checked length and the zero output ``(n, C, length)`` int64."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n should be a positive int, got {n!r}")
-        length = self.config.seq_len if length is None else length
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ValueError(f"length should be a positive int, got {length!r}")
-        shape = (n, self.config.in_channels, length)
-        return length, torch.zeros(shape, dtype=torch.long, device=self.encoder.weight.device)
+    def _check_count(self, name: str, value: Any) -> int:
+        return _positive_int(name, value)
 
-    @staticmethod
-    def _positions(length: int, progress: bool) -> Iterator[int]:
-        for i in range(length):
-            if progress and (i % 64 == 0 or i == length - 1):
-                print(f"sampling position {i + 1}/{length}", flush=True)
-            yield i
-
-    def _draw(self, params: Tensor, generator: torch.Generator | None) -> Tensor:
-        return mixture_sample(params, self.config.num_mixtures, self.config.in_channels, generator)
+    def _check_modes(self) -> None:
+        for block in self._block_list():
+            block.check_streamable()  # sample_by_recompute: the modes of sampling by streaming
 
     @torch.no_grad()
     def sample(
@@ -283,18 +250,18 @@ class MultiresAR(ConfigMixin, nn.Module):
         see the module docstring) and one copy; the first call for a batch size compiles, later
         ones reuse the buffers and the graph. Non-finite mixture parameters raise a
         ``ValueError`` after the loop (the one host synchronisation of the call)."""
-        length, out = self._start(n, length)
+        out = self._start(n, length)
         if not out.is_cpu:
             finite = self._sample_on_device(out, generator, path, progress)
             if not bool(finite):  # the one synchronisation of a device call, after the loop
                 raise ValueError("the model gave non-finite mixture parameters while sampling")
             return out
         state = self.init_state(n)
-        prev = None
-        for i in self._positions(length, progress):
-            prev = self._draw(self.step(prev, state, path), generator)
-            out[..., i] = prev
-        return out
+
+        def params_at(i: int) -> Tensor:
+            return self.step(None if i == 0 else out[..., i - 1], state, path)
+
+        return self._fill(out, params_at, generator, progress)
 
     def _sample_on_device(
         self, out: Tensor, generator: torch.Generator | None, path: str, progress: bool
@@ -319,31 +286,8 @@ class MultiresAR(ConfigMixin, nn.Module):
             out[..., i] = step(self)
         return sampler.finite
 
-    @torch.no_grad()
-    def sample_by_recompute(
-        self,
-        n: int,
-        generator: torch.Generator | None = None,
-        progress: bool = False,
-        length: int | None = None,
-    ) -> Tensor:
-        """Reference sampler: the full forward over the prefix drawn so far for every position
-        (``O(i)`` work for pixel ``i``). Same arguments and draws as
-        [`sample`][longrange_models.MultiresAR.sample]."""
-        length, out = self._start(n, length)
-        for block in self._block_list():
-            block.check_streamable()  # the same modes as sampling by streaming
-        for i in self._positions(length, progress):
-            params = self.distribution_params(out[..., : i + 1])[..., i]
-            out[..., i] = self._draw(params, generator)
-        return out
-
     def extra_repr(self) -> str:
-        cfg = self.config
-        return (
-            f"in_channels={cfg.in_channels}, seq_len={cfg.seq_len}, "
-            f"num_mixtures={cfg.num_mixtures}, kernel_size={cfg.kernel_size}"
-        )
+        return f"{self._repr_head()}, kernel_size={self.config.kernel_size}"
 
 
 #: The config dataclass built from ``MultiresAR``'s signature.

@@ -22,14 +22,14 @@ Every layer is causal, so padding after a sequence's valid positions changes not
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ._budget import largest_within
 from ._checks import positive_int
-from ._sequence_input import SequenceInput
+from ._sequence_input import SequenceInput, source_repr
 from .config import ConfigMixin
 from .multiresnet import masked_mean
 
@@ -101,6 +101,24 @@ def fit_wavenet_widths(count: Callable[[int, int], int], budget: int) -> tuple[i
     if count(c, s + 1) - budget < budget - count(c, s):
         s += 1
     return c, s
+
+
+_M = TypeVar("_M")
+
+
+def _wavenet_for_budget(
+    cls: Callable[..., _M], count: Callable[..., int], budget: int, kwargs: dict[str, Any]
+) -> _M:
+    """``cls(channels=C, skip_channels=S, **kwargs)`` with the widths
+    [`fit_wavenet_widths`][longrange_models.fit_wavenet_widths] picks for ``budget`` from
+    ``count(channels=C, skip_channels=S, **kwargs)`` (the model's closed-form parameter count);
+    ``kwargs`` may not name the widths. The ``for_budget`` of the WaveNet models."""
+    for name in ("channels", "skip_channels"):
+        if name in kwargs:
+            raise TypeError(f"for_budget chooses {name}; got {name}={kwargs[name]!r}")
+    cls(channels=1, **kwargs)  # the arguments' checks, on a tiny model
+    c, s = fit_wavenet_widths(lambda c, s: count(channels=c, skip_channels=s, **kwargs), budget)
+    return cls(channels=c, skip_channels=s, **kwargs)
 
 
 class WaveNetLayer(nn.Module):
@@ -284,23 +302,12 @@ class WaveNet(ConfigMixin, nn.Module):
         largest whose model with ``skip_channels = channels`` fits, then ``skip_channels``
         widened to take up the rest
         ([`fit_wavenet_widths`][longrange_models.fit_wavenet_widths])."""
-        for name in ("channels", "skip_channels"):
-            if name in kwargs:
-                raise TypeError(f"for_budget chooses {name}; got {name}={kwargs[name]!r}")
-        cls(channels=1, **kwargs)  # the arguments' checks, on a tiny model
-        c, s = fit_wavenet_widths(
-            lambda c, s: cls.parameter_count(channels=c, skip_channels=s, **kwargs), budget
-        )
-        return cls(channels=c, skip_channels=s, **kwargs)
+        return _wavenet_for_budget(cls, cls.parameter_count, budget, kwargs)
 
     def extra_repr(self) -> str:
         cfg = self.config
-        source = (
-            f"in_channels={cfg.in_channels}"
-            if cfg.num_tokens is None
-            else f"num_tokens={cfg.num_tokens}"
-        )
-        return f"{source}, num_classes={cfg.num_classes}, receptive_field={self.receptive_field}"
+        rf = self.receptive_field
+        return f"{source_repr(cfg)}, num_classes={cfg.num_classes}, receptive_field={rf}"
 
 
 #: The config dataclass built from ``WaveNet``'s signature.

@@ -20,26 +20,19 @@ reference); both make the same draws from the same generator.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Self
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ._ar_sampling import _ARSampler, scale_values
 from ._checks import positive_int
 from .config import ConfigMixin
-from .logistic_mixture import (
-    LogisticMixtureHead,
-    bits_per_dim,
-    mixture_nll,
-    mixture_params,
-    mixture_sample,
-)
-from .multires_ar import scale_values
+from .logistic_mixture import LogisticMixtureHead, bits_per_dim, mixture_nll, mixture_params
 from .wavenet import (
     WaveNetStack,
-    fit_wavenet_widths,
+    _wavenet_for_budget,
     wavenet_dilations,
     wavenet_stack_parameter_count,
 )
@@ -47,17 +40,7 @@ from .wavenet import (
 __all__ = ["WaveNetAR", "WaveNetARConfig"]
 
 
-def _check_values(x: Tensor, channels: int) -> None:
-    if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != channels:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"x should be a Tensor[N, C={channels}, L] of values 0..255, got {shape}")
-    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-        raise TypeError(f"x should be an integer tensor (int64 values 0..255), got {x.dtype}")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) > 255):
-        raise ValueError(f"x should hold values in 0..255, got [{int(x.min())}, {int(x.max())}]")
-
-
-class WaveNetAR(ConfigMixin, nn.Module):
+class WaveNetAR(_ARSampler, ConfigMixin, nn.Module):
     """Autoregressive WaveNet over flattened 8-bit images ``(N, C, L)`` int64 in 0..255.
 
     Args:
@@ -122,9 +105,7 @@ class WaveNetAR(ConfigMixin, nn.Module):
         Args:
             x: ``Tensor[N, C, L]`` int64 values 0..255 (raster order).
         """
-        _check_values(x, self.config.in_channels)
-        dtype = self.encoder.weight.dtype
-        return self.body(F.pad(scale_values(x[..., :-1], dtype), (1, 0)))  # (0, x_0, ..)
+        return self._params(x)
 
     forward = distribution_params
 
@@ -160,38 +141,16 @@ class WaveNetAR(ConfigMixin, nn.Module):
         """The model with ``kwargs`` (any arguments but ``channels`` and ``skip_channels``) whose
         parameter count is closest to ``budget``
         ([`fit_wavenet_widths`][longrange_models.fit_wavenet_widths])."""
-        for name in ("channels", "skip_channels"):
-            if name in kwargs:
-                raise TypeError(f"for_budget chooses {name}; got {name}={kwargs[name]!r}")
-        cls(channels=1, **kwargs)  # the arguments' checks, on a tiny model
-        c, s = fit_wavenet_widths(
-            lambda c, s: cls.parameter_count(channels=c, skip_channels=s, **kwargs), budget
-        )
-        return cls(channels=c, skip_channels=s, **kwargs)
+        return _wavenet_for_budget(cls, cls.parameter_count, budget, kwargs)
 
     # -- sampling ----------------------------------------------------------------------------
 
-    def _start(self, n: int, length: int | None) -> tuple[int, Tensor]:
-        """Checked length and the zero output ``(n, C, length)`` int64."""
+    def _start(self, n: int, length: int | None) -> Tensor:
         if self.training and self.config.dropout > 0:
             raise RuntimeError(
                 f"cannot sample in training mode with dropout={self.config.dropout}: call .eval()"
             )
-        positive_int("n", n)
-        length = self.config.seq_len if length is None else length
-        positive_int("length", length)
-        shape = (n, self.config.in_channels, length)
-        return length, torch.zeros(shape, dtype=torch.long, device=self.encoder.weight.device)
-
-    @staticmethod
-    def _positions(length: int, progress: bool) -> Iterator[int]:
-        for i in range(length):
-            if progress and (i % 64 == 0 or i == length - 1):
-                print(f"sampling position {i + 1}/{length}", flush=True)
-            yield i
-
-    def _draw(self, params: Tensor, generator: torch.Generator | None) -> Tensor:
-        return mixture_sample(params, self.config.num_mixtures, self.config.in_channels, generator)
+        return super()._start(n, length)
 
     @torch.no_grad()
     def sample(
@@ -206,38 +165,19 @@ class WaveNetAR(ConfigMixin, nn.Module):
         Pixel ``i`` is drawn ([`mixture_sample`][longrange_models.mixture_sample], one call per
         position) from the forward over the window of the last ``receptive_field`` shifted
         inputs, which is all its parameters depend on. Reshape with ``.view(n, C, H, W)``."""
-        length, out = self._start(n, length)
+        out = self._start(n, length)
         dtype, window = self.encoder.weight.dtype, self.receptive_field
         inputs = F.pad(scale_values(out, dtype), (1, 0))  # (0, x_0, ..., x_{L-1}), filled below
-        for i in self._positions(length, progress):
-            params = self.body(inputs[..., max(0, i + 1 - window) : i + 1])[..., -1]
-            out[..., i] = self._draw(params, generator)
-            inputs[..., i + 1] = scale_values(out[..., i], dtype)
-        return out
 
-    @torch.no_grad()
-    def sample_by_recompute(
-        self,
-        n: int,
-        generator: torch.Generator | None = None,
-        progress: bool = False,
-        length: int | None = None,
-    ) -> Tensor:
-        """Reference sampler: the full forward over the prefix drawn so far for every position
-        (``O(i)`` work for pixel ``i``). Same arguments and draws as
-        [`sample`][longrange_models.WaveNetAR.sample]."""
-        length, out = self._start(n, length)
-        for i in self._positions(length, progress):
-            params = self.distribution_params(out[..., : i + 1])[..., i]
-            out[..., i] = self._draw(params, generator)
-        return out
+        def params_at(i: int) -> Tensor:
+            if i > 0:
+                inputs[..., i] = scale_values(out[..., i - 1], dtype)
+            return self.body(inputs[..., max(0, i + 1 - window) : i + 1])[..., -1]
+
+        return self._fill(out, params_at, generator, progress)
 
     def extra_repr(self) -> str:
-        cfg = self.config
-        return (
-            f"in_channels={cfg.in_channels}, seq_len={cfg.seq_len}, "
-            f"num_mixtures={cfg.num_mixtures}, receptive_field={self.receptive_field}"
-        )
+        return f"{self._repr_head()}, receptive_field={self.receptive_field}"
 
 
 #: The config dataclass built from ``WaveNetAR``'s signature.
