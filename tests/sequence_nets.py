@@ -1,4 +1,4 @@
-"""Helpers shared by the sequence classifiers' tests (MultiresNet, WaveNet, Transformer)."""
+"""Helpers shared by the sequence models' tests (MultiresNet, WaveNet, Transformer, MultiresAR)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,15 @@ from typing import Any, TypeVar
 import torch
 
 M = TypeVar("M")
+
+#: ``(kwargs, match)``: the MultiresBlock arguments every MultiresBlock model (MultiresNet,
+#: MultiresAR) checks, and the ``ValueError`` message a bad value gives.
+MULTIRES_BLOCK_ARGUMENT_ERRORS = [
+    ({"norm": "group"}, "norm should be one of .*got 'group'"),
+    ({"dropout": 1.0}, r"dropout should be in \[0, 1\), got 1.0"),
+    ({"dropout": 1.5}, r"dropout should be in \[0, 1\), got 1.5"),
+    ({"tree_select": "x"}, "tree_select should be one of .*got 'x'"),
+]
 
 
 def seeded(cls: Callable[..., M], **defaults: Any) -> Callable[..., M]:

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 from config_round_trip import assert_json_round_trip
-from sequence_nets import seeded
+from sequence_nets import MULTIRES_BLOCK_ARGUMENT_ERRORS, seeded
 
 from longrange_models.config import count_parameters
 from longrange_models.multiresnet import (
@@ -135,9 +135,8 @@ def test_config_json_round_trip():
         ({"in_channels": 0}, "in_channels should be a positive int, got 0"),
         ({"num_classes": 0}, "num_classes should be a positive int, got 0"),
         ({"num_blocks": -1}, "num_blocks should be a positive int, got -1"),
-        ({"norm": "group"}, "norm should be one of .*got 'group'"),
-        ({"dropout": 1.0}, r"dropout should be in \[0, 1\), got 1.0"),
         ({"seq_len": None}, "give depth or seq_len"),
+        *MULTIRES_BLOCK_ARGUMENT_ERRORS,
     ],
 )
 def test_bad_constructor_arguments_name_themselves(kwargs, match):
