@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from arma_core import ARMA1d
 from longrange_models import (
     MultiresNet,
+    SequenceInput,
     TransformerClassifier,
     WaveNet,
     count_parameters,
@@ -60,28 +61,6 @@ def _length_mask(x: Tensor, lengths: Tensor) -> Tensor:
     return (pos < lengths.to(x.device)[:, None]).to(x.dtype)[:, None, :]
 
 
-class _Encoder(nn.Module):
-    """Real ``(N, C_in, L)`` through a 1x1 conv, or tokens ``(N, L)`` through an embedding, to
-    ``(N, C, L)``."""
-
-    def __init__(self, channels: int, in_channels: int | None, num_tokens: int | None) -> None:
-        super().__init__()
-        self.tokens = num_tokens is not None
-        self.net: nn.Module
-        if num_tokens is not None and in_channels is None:
-            self.net = nn.Embedding(num_tokens, channels)
-        elif in_channels is not None and num_tokens is None:
-            self.net = nn.Conv1d(in_channels, channels, 1)
-        else:
-            raise ValueError(
-                f"give exactly one of in_channels and num_tokens, got {in_channels!r}, "
-                f"{num_tokens!r}"
-            )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).transpose(1, 2) if self.tokens else self.net(x)
-
-
 class ARMAConvNet(nn.Module):
     """Residual ARMA1d conv net: encoder, ``num_blocks`` x [ARMA1d 3-tap, BatchNorm, GELU] with
     skips, masked mean pooling, linear head. ``(x, lengths) -> (N, K)``.
@@ -101,7 +80,7 @@ class ARMAConvNet(nn.Module):
         ar_order: int = 1,
     ) -> None:
         super().__init__()
-        self.encoder = _Encoder(channels, in_channels, num_tokens)
+        self.encoder = SequenceInput(channels, in_channels, num_tokens)
         self.convs = nn.ModuleList(
             ARMA1d(channels, channels, 3, padding=1, ar_order=ar_order, boundary="zero")
             for _ in range(num_blocks)
@@ -132,7 +111,7 @@ class LSTMClassifier(nn.Module):
         num_layers: int = 1,
     ) -> None:
         super().__init__()
-        self.encoder = _Encoder(channels, in_channels, num_tokens)
+        self.encoder = SequenceInput(channels, in_channels, num_tokens)
         self.lstm = nn.LSTM(channels, hidden, num_layers, batch_first=True)
         self.head = nn.Linear(hidden, num_classes)
 
