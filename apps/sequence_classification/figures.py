@@ -1,6 +1,6 @@
 """Figures of the sequence app: one run's learning curves, and the memory-task comparison (loss
 curves of every cell on one plot, with the memoryless baseline; the shape of Fig. 1 of Wolter &
-Yao, complex gated memory cells, draft)."""
+Yao, complex gated memory cells, draft; drawn by ``memory_compare`` from a complex-memory grid)."""
 
 from __future__ import annotations
 
@@ -31,26 +31,26 @@ def plot_memory_comparison(
     path: str | os.PathLike[str],
     title: str,
     ylabel: str = "training loss",
-    every: int = 1,
+    steps: Sequence[int] | None = None,
 ) -> Path:
     """Loss curves of every cell on one plot: mean over seeds (line) and min-max band.
 
     Args:
-        curves: ``cell -> [seed][step]`` losses (every ``every`` steps).
+        curves: ``cell -> [seed][point]`` losses, every seed at the same ``steps``.
         baseline: the memoryless loss (dashed line).
         path: the PNG written.
         title: the plot's title.
         ylabel: the y axis' label.
-        every: steps between two recorded values.
+        steps: the training step of each point (default ``1, 2, ...``).
     """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, runs in curves.items():
         a = np.asarray(runs, dtype=float)  # (seeds, points)
-        steps = np.arange(1, a.shape[1] + 1) * every
-        (line,) = ax.plot(steps, a.mean(0), label=f"{name} ({a.shape[0]} seeds)", lw=1.5)
-        ax.fill_between(steps, a.min(0), a.max(0), color=line.get_color(), alpha=0.2, lw=0)
+        x = np.arange(1, a.shape[1] + 1) if steps is None else np.asarray(steps)
+        (line,) = ax.plot(x, a.mean(0), label=f"{name} ({a.shape[0]} seeds)", lw=1.5)
+        ax.fill_between(x, a.min(0), a.max(0), color=line.get_color(), alpha=0.2, lw=0)
     ax.axhline(baseline, color="k", ls="--", lw=1, label=f"memoryless baseline {baseline:.4g}")
     ax.set_xlabel("training step")
     ax.set_ylabel(ylabel)

@@ -1,18 +1,22 @@
 """The sequence app: --smoke runs of its task kinds (subprocesses) write finite metrics and their
-figures; the copy-task comparison writes its summary and figure (the adding task and the
-missing-data errors are checked in-process in test_sequence_classification_parts.py)."""
+figures; memory_compare runs the complex-memory claim's cells and draws their loss curves (the
+adding task and the missing-data errors are checked in-process in
+test_sequence_classification_parts.py)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from app_command import run_app
 from PIL import Image
 
+from apps.reproduce.claims import CLAIMS_DIR
 from apps.sequence_classification import memory_compare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,19 +91,31 @@ def test_smoke_tasks(tmp_path, args, metrics):
         assert s["memoryless_loss"] == pytest.approx(10 * math.log(8) / 30)
 
 
-def test_memory_compare_writes_summary_and_figure(tmp_path, monkeypatch):
+def test_memory_compare_runs_the_claim_and_draws_loss_curves(tmp_path, monkeypatch, capsys):
+    """memory_compare = the complex-memory claim through apps.reproduce plus Fig. 1's curves: the
+    claim's four cells (its own rows and arguments) on its copy column at smoke sizes, one seed
+    each (the full smoke grid is 24 processes; the claim file is validated with the others)."""
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
-    argv = ["--length", "5", "--steps", "4", "--record_every", "2", "--seeds", "2", "--budget",
-            "300", "--num_test", "8", "--batch_size", "4", "--out", str(tmp_path)]  # fmt: skip
-    assert memory_compare.main(argv) == 0
-    (path,) = tmp_path.glob("sequence_classification/copy_compare/*/summary.json")
-    s = json.loads(path.read_text())
-    assert s["baseline"] == pytest.approx(10 * math.log(8) / 25)
-    assert set(s["cells"]) == set(memory_compare.DEFAULT_CELLS)
-    for cell in s["cells"].values():
-        assert len(cell["test_loss"]) == 2
-        assert all(math.isfinite(v) for v in cell["test_loss"])
-        assert len(cell["curve_mean"]) == 2
-        assert abs(cell["params"] - 300) <= 0.25 * 300  # an equal budget, up to one hidden unit
-    with Image.open(path.parent / s["figure"]) as im:
+    spec = yaml.safe_load((CLAIMS_DIR / f"{memory_compare.CLAIM}.yaml").read_text())
+    spec["columns"] = {"copy_short": spec["columns"]["copy_short"]}  # T = 10
+    spec["scales"] = {"smoke": {"seeds": 1, "args": ["--smoke"]}}
+    first = spec["verdict"]["claims"][0]  # complex_remembers; its comparison at copy_short
+    spec["verdict"]["claims"] = [{**first, "comparisons": first["comparisons"][:1]}]
+    claim_file = tmp_path / f"{memory_compare.CLAIM}.yaml"
+    claim_file.write_text(yaml.safe_dump(spec, sort_keys=False))
+    monkeypatch.setattr(memory_compare, "CLAIM", str(claim_file))
+    run = tmp_path / "run"
+    assert memory_compare.main(["--jobs", "2", "--out", str(run)]) == 0
+    figure = run / "figures" / "loss_curves_copy_short.png"
+    assert f"loss curves: {figure}" in capsys.readouterr().out
+    assert list(spec["rows"]) == ["complex_circulant", "urnn", "lstm", "gru"]
+    for cell in spec["rows"]:
+        s = json.loads((run / cell / "copy_short" / "seed_0" / "summary.json").read_text())
+        assert (s["model"], s["task"]) == (cell, "copy")
+        assert s["memoryless_loss"] == pytest.approx(10 * math.log(8) / 30)
+        _finite(s, ["test_loss", "test_symbol_acc", "test_loss_over_memoryless"])
+        assert abs(s["parameters"] - 500) <= 0.25 * 500  # an equal budget, up to one hidden unit
+    with open(run / "results.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(spec["rows"])
+    with Image.open(figure) as im:
         assert min(im.size) > 100
