@@ -1,7 +1,8 @@
 """``RUN/figures/<metric>.png``: each metric against the columns, one line per row.
 
 Points are the mean over finite seeds with error bars of one standard deviation; the paper's
-printed numbers are hollow markers in the row's colour.
+printed numbers are hollow markers in the row's colour. The legend sits right of the axes, so
+no label covers a point however many rows or however long their labels.
 """
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ def plot_metrics(
         better = "higher" if metric.higher_is_better else "lower"
         ax.set_ylabel(f"{metric.label} ({better} is better)")
         ax.set_title(f"{claim.name}: {metric.label}", fontsize=10)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
         path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', key)}.png"
-        written.append(save_figure(fig, path, dpi=110, bbox=None))
+        written.append(save_figure(fig, path, dpi=110, bbox="tight"))
     return written
