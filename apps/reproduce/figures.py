@@ -8,6 +8,7 @@ no label covers a point however many rows or however long their labels.
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -46,7 +47,8 @@ def plot_metrics(
                 py = [p for p in paper if p is not None]
                 ax.scatter(px, py, s=60, facecolors="none", edgecolors=color, marker="D",
                            label=f"{row.label} (paper)")  # fmt: skip
-        ax.set_xticks(x, [claim.columns[c].label for c in columns])
+        # long column labels wrap instead of running into each other
+        ax.set_xticks(x, [textwrap.fill(claim.columns[c].label, 16) for c in columns])
         ax.set_xlim(-0.5, len(columns) - 0.5)
         better = "higher" if metric.higher_is_better else "lower"
         ax.set_ylabel(f"{metric.label} ({better} is better)")
