@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
-from longrange_models import MultiresAR, NormKind, WaveNetAR, largest_within
+from longrange_models import MultiresAR, NormKind, WaveNetAR, count_parameters, largest_within
 
 __all__ = [
     "BUDGET_TOLERANCE",
@@ -31,7 +30,6 @@ __all__ = [
     "BuiltNetwork",
     "build_network",
     "multires_ar_for_budget",
-    "trainable_parameters",
 ]
 
 #: The networks ``--model.model`` names, the default first.
@@ -45,11 +43,6 @@ BUDGET_TOLERANCE = 0.02
 ARModel = MultiresAR | WaveNetAR
 
 
-def trainable_parameters(net: nn.Module) -> int:
-    """Number of trainable parameters of ``net``, ``Σ p.numel()`` over ``requires_grad``."""
-    return sum(p.numel() for p in net.parameters() if p.requires_grad)
-
-
 @dataclass(frozen=True)
 class BuiltNetwork:
     """A built network and what its sizing chose (``summary.json``'s entries)."""
@@ -61,7 +54,7 @@ class BuiltNetwork:
     def summary(self, budget: int | None) -> dict[str, Any]:
         """``param_count`` (trainable), ``widths`` and, with a budget, the budget and the
         relative distance ``(count − budget) / budget``."""
-        count = trainable_parameters(self.net)
+        count = count_parameters(self.net)
         out: dict[str, Any] = {"param_count": count, "widths": dict(self.widths)}
         if budget is not None:
             out["param_budget"] = budget
@@ -85,7 +78,7 @@ def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
     if "channels" in kwargs:
         raise TypeError(f"multires_ar_for_budget chooses channels; got {kwargs['channels']!r}")
     with torch.random.fork_rng(devices=[]):
-        y1, y2, y3 = (trainable_parameters(MultiresAR(channels=d, **kwargs)) for d in (1, 2, 3))
+        y1, y2, y3 = (count_parameters(MultiresAR(channels=d, **kwargs)) for d in (1, 2, 3))
     a2 = y3 - 2 * y2 + y1  # 2a
     a, b = a2 // 2, (y2 - y1) - 3 * (a2 // 2)
     c = y1 - a - b
@@ -103,7 +96,7 @@ def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
         hi *= 2
     width = largest_within(count, budget, 1, hi)
     net = MultiresAR(channels=width, **kwargs)
-    real = trainable_parameters(net)
+    real = count_parameters(net)
     if real != count(width):  # the quadratic fit is exact for every block kind known
         raise RuntimeError(
             f"MultiresAR(channels={width}) has {real} parameters, the quadratic fit predicted "
@@ -113,7 +106,7 @@ def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
 
 
 def _check_budget(name: str, built: BuiltNetwork, budget: int) -> None:
-    count = trainable_parameters(built.net)
+    count = count_parameters(built.net)
     if abs(count - budget) > BUDGET_TOLERANCE * budget:
         raise ValueError(
             f"param_budget={budget}: the {name} sized to it has {count} parameters "
