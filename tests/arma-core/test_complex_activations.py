@@ -16,7 +16,10 @@ def _np_phase(z):
 
 
 def _oracle(name, z):
-    """numpy closed forms of seed 002 Sec. 5 (θ = np.angle in [0, 2π))."""
+    """numpy closed forms of Wolter & Yao, complex gated memory cells (draft), Sec. 5.
+
+    θ = np.angle in [0, 2π).
+    """
     ph, r = _np_phase(z)
     theta = np.mod(np.angle(z), 2 * np.pi)
     return {

@@ -1,4 +1,6 @@
-"""Complex activations and real gates from complex inputs (Wolter & Yao, seed 002 Sec. 5).
+"""Complex activations and real gates from complex inputs.
+
+After Wolter & Yao, complex gated memory cells (draft), Sec. 5.
 
 Legend: ``z`` complex of any shape, ``r = |z|``, ``θ = arg z`` in ``[0, 2π)``.
 

@@ -11,7 +11,8 @@ Every 2D model builds its convolutions through one factory
   [`NonLocal2d`][longrange_models.NonLocal2d].
 * Classification: [`VGG11`][longrange_models.VGG11], [`ResNet18`][longrange_models.ResNet18] (CIFAR
   style), [`MultiresNet`][longrange_models.MultiresNet].
-* Memory cells (seed 002): [`ComplexGatedCell`][longrange_models.ComplexGatedCell],
+* Memory cells (Wolter & Yao, complex gated memory cells (draft)):
+  [`ComplexGatedCell`][longrange_models.ComplexGatedCell],
   [`URNNCell`][longrange_models.URNNCell], LSTM/GRU wrappers,
   [`RecurrentSequenceModel`][longrange_models.RecurrentSequenceModel]; the convolutional
   [`RotationConvGRUCell`][longrange_models.RotationConvGRUCell] (ConvLSTMNet's ``"rotation_gru"``).

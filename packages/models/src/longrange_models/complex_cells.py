@@ -1,4 +1,6 @@
-"""Complex gated memory cell (Wolter & Yao, seed 002): a GRU in the complex domain.
+"""Complex gated memory cell: a GRU in the complex domain.
+
+After Wolter & Yao, complex gated memory cells (draft).
 
 Legend: N batch, I input features, H hidden units (complex), O read-out features.
 

@@ -1,5 +1,6 @@
-"""Rotation-GRU (Wolter & Yao, seed 002 Sec. 6.1): a ConvGRU whose new state is rotated by a
-unit-modulus 2D spectral convolution.
+"""Rotation-GRU: a ConvGRU whose new state is rotated by a unit-modulus 2D spectral convolution.
+
+After Wolter & Yao, complex gated memory cells (draft), Sec. 6.1.
 
 Legend: N batch, C input channels, K hidden channels, H×W the frame.
 

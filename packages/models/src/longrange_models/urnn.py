@@ -1,4 +1,6 @@
-"""Unitary evolution RNN cell (Arjovsky, Shah & Bengio 2016): the baseline of seed 002.
+"""Unitary evolution RNN cell (Arjovsky, Shah & Bengio 2016).
+
+A baseline of Wolter & Yao, complex gated memory cells (draft).
 
 Legend: N batch, I input features, H hidden units (complex), O read-out features.
 

@@ -1,4 +1,6 @@
-"""Unit-modulus spectral convolutions (Wolter & Yao, seed 002): circulants ``F⁻¹ diag(e^{iω}) F``.
+"""Unit-modulus spectral convolutions: circulants ``F⁻¹ diag(e^{iω}) F``.
+
+After Wolter & Yao, complex gated memory cells (draft).
 
 Functional forms ([`unitary_circulant_conv1d`][arma_core.spectral.unitary_circulant_conv1d],
 [`unitary_circulant_conv2d`][arma_core.spectral.unitary_circulant_conv2d]), the eigenvalues they

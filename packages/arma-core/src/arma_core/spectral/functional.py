@@ -4,7 +4,8 @@ Legend: N batch, C channels, L length, H×W image size, K = L//2+1 (or W//2+1) h
 
 Every eigenvalue sits on the unit circle, so ``C`` is unitary (orthogonal for real signals): it
 rotates Fourier phases and never rescales, and a product of such layers keeps the norm
-(Wolter & Yao, seed 002 Sec. 5.6-5.8). The learnable parameters are the eigen-angles ``ω``.
+(Wolter & Yao, complex gated memory cells (draft), Sec. 5.6-5.8).
+The learnable parameters are the eigen-angles ``ω``.
 
 Real input ``x`` uses the half spectrum (``rfft``/``rfft2``), ``ω`` of shape ``(C, K)`` or
 ``(C, H, W//2+1)``. Real output needs Hermitian symmetry ``λ(−k) = conj λ(k)``, which the half
