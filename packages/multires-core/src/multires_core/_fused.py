@@ -8,7 +8,7 @@ output (or stores the coefficients for the uniform TreeSelect), optionally follo
 is the level-by-level recursion of ``multires_core.streaming._level_step``: ``O(K·J)`` work
 per channel, nothing precomputed but the filters.
 
-Absent numba (``pip install multires-core[fast]``), ``AVAILABLE`` is ``False`` and the
+Absent numba (``pip install 'longrange-multires-core[fast]'``), ``AVAILABLE`` is ``False`` and the
 PyTorch paths are used. ``path="auto"`` also leaves the kernel alone where the process-wide
 backend switch says so: ``LONGRANGE_BACKEND`` set to ``"torch"`` or ``"triton"`` (the variable
 that ``arma_core.set_backend`` and ``arma_core.backend(...)`` write; multires-core does not

@@ -255,7 +255,7 @@ def _fused_blocker(x_t: Tensor, views: _Views) -> str | None:
     """[`fused_unavailable`][multires_core.fused_unavailable] on the state's views: cheap checks,
     reasons built only when the kernel cannot run (this is on every step's path)."""
     if not _fused.AVAILABLE:
-        return "it needs numba: pip install 'multires-core[fast]'"
+        return "it needs numba: pip install 'longrange-multires-core[fast]'"
     if views.rings is None or not x_t.is_cpu:
         if not x_t.is_cpu or views.levels.device.type != "cpu":
             return f"it runs on CPU tensors only, got {x_t.device}"
