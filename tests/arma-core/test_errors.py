@@ -58,7 +58,7 @@ def test_negative_or_non_int_ar_order():
     with pytest.raises(ValueError, match="ar_order should be >= 0, got -1"):
         ARMA2d(1, 1, 3, ar_order=-1)
     with pytest.raises(TypeError, match="ar_order should be an int, got float"):
-        ARMA2d(1, 1, 3, ar_order=1.0)  # type: ignore[arg-type]
+        ARMA2d(1, 1, 3, ar_order=1.0)  # type: ignore[arg-type]  # a wrong type, on purpose
 
 
 def test_bad_options():
@@ -71,13 +71,13 @@ def test_bad_options():
     with pytest.raises(ValueError, match="ar_eps should be in"):
         ARMA2d(1, 1, 3, ar_eps=0.0)
     with pytest.raises(TypeError, match="ar_init should be"):
-        ARMA2d(1, 1, 3, ar_init="zeros")  # type: ignore[arg-type]
+        ARMA2d(1, 1, 3, ar_init="zeros")  # type: ignore[arg-type]  # a wrong type, on purpose
     with pytest.raises(ValueError, match="needs reparam='stable'"):
         ARMA2d(1, 1, 3, ar_init=(0.1, 0.1), reparam="icml_eq16")
     with pytest.raises(ValueError, match=r"\|a_left\| \+ \|a_right\|"):
         ARMA2d(1, 1, 3, ar_init=(0.8, 0.8))
     with pytest.raises(TypeError, match="input should be a Tensor"):
-        ar_solve2d([[1.0]], torch.zeros(2, 1, 1, 2))  # type: ignore[arg-type]
+        ar_solve2d([[1.0]], torch.zeros(2, 1, 1, 2))  # type: ignore[arg-type]  # a wrong type, on purpose
     with pytest.raises(TypeError, match="floating point"):
         ar_solve2d(torch.ones(1, 1, 5, 5, dtype=torch.int64), torch.zeros(2, 1, 1, 2))
 

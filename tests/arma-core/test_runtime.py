@@ -52,11 +52,11 @@ def test_per_call_and_per_module_override_the_global_switch():
 
 def test_switch_rejects_non_bools():
     with pytest.raises(TypeError, match="value should be a bool or None, got 1"):
-        set_validate(1)  # type: ignore[arg-type]
+        set_validate(1)  # type: ignore[arg-type]  # a wrong type, on purpose
     with pytest.raises(TypeError, match="validate should be a bool or None, got 'yes'"):
-        ar_solve2d(torch.randn(1, 1, 5, 5), torch.zeros(2, 1, 1, 2), validate="yes")  # type: ignore[arg-type]
+        ar_solve2d(torch.randn(1, 1, 5, 5), torch.zeros(2, 1, 1, 2), validate="yes")  # type: ignore[arg-type]  # a wrong type, on purpose
     with pytest.raises(TypeError, match="validate should be a bool or None"):
-        ARMA2d(1, 1, 3, validate=0)  # type: ignore[arg-type]
+        ARMA2d(1, 1, 3, validate=0)  # type: ignore[arg-type]  # a wrong type, on purpose
 
 
 def test_singular_zero_boundary_stage_is_reported():

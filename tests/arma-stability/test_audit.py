@@ -55,4 +55,4 @@ def test_assert_stable_names_the_worst_layer():
 
 def test_audit_rejects_non_modules():
     with pytest.raises(TypeError, match=r"nn\.Module"):
-        audit("model")  # type: ignore[arg-type]
+        audit("model")  # type: ignore[arg-type]  # a wrong type, on purpose

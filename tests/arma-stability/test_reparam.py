@@ -95,7 +95,7 @@ def test_named_lookup_and_errors():
     with pytest.raises(ValueError, match="eps should be in"):
         stable_coefficients(p, eps=1.5)
     with pytest.raises(TypeError, match="Tensor"):
-        stable_coefficients([0.0, 1.0])  # type: ignore[arg-type]
+        stable_coefficients([0.0, 1.0])  # type: ignore[arg-type]  # a wrong type, on purpose
 
 
 def test_no_reparam_is_the_identity_and_leaves_the_stable_region():

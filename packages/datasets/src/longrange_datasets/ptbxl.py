@@ -266,8 +266,12 @@ class PTBXL(Dataset):
             raise ValueError(f"split should be one of {tuple(FOLDS)}, got {split!r}")
         data = load_ptbxl(root, task, sampling_rate, cache, cache_dir, fingerprint)
         signals, folds = data["signals"], data["folds"]
+        targets, classes, ecg_ids = data["targets"], data["classes"], data["ecg_ids"]
         assert isinstance(signals, np.ndarray)
         assert isinstance(folds, np.ndarray)
+        assert isinstance(targets, np.ndarray)
+        assert isinstance(ecg_ids, np.ndarray)
+        assert isinstance(classes, list)
         train = np.isin(folds, list(FOLDS["train"]))
         if not train.any():
             raise CorruptDataError(
@@ -278,9 +282,9 @@ class PTBXL(Dataset):
         self.std = (ref.std(axis=(0, 2))[:, None] + 1e-8).astype(np.float32)
         keep = np.isin(folds, list(FOLDS[split]))
         self.signals = torch.from_numpy((signals[keep] - self.mean) / self.std)
-        self.targets = torch.from_numpy(data["targets"][keep])  # type: ignore[index]
-        self.classes: list[str] = data["classes"]  # type: ignore[assignment]
-        self.ecg_ids = data["ecg_ids"][keep]  # type: ignore[index]
+        self.targets = torch.from_numpy(targets[keep])
+        self.classes: list[str] = classes
+        self.ecg_ids = ecg_ids[keep]
 
     def __len__(self) -> int:
         return len(self.targets)
