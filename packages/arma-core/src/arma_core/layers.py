@@ -36,18 +36,43 @@ class _ARMAMixin:
     ar_weight: nn.Parameter
     out_channels: int
 
-    def _init_ar(
+    def __init__(
         self,
-        ar_order: int,
-        ar_init: ARInit,
-        boundary: Boundary,
-        reparam: str,
-        ar_eps: float,
-        method: Method,
-        validate: bool | None,
-        device: torch.device | str | None,
-        dtype: torch.dtype | None,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: str | int | tuple[int, ...] = 0,
+        dilation: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: PaddingMode = "zeros",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        ar_order: int = 1,
+        ar_init: ARInit = 0.0,
+        boundary: Boundary = "circular",
+        reparam: str = "stable",
+        ar_eps: float = DEFAULT_EPS,
+        method: Method = "auto",
+        validate: bool | None = None,
     ) -> None:
+        # every layer's constructor (the class docstrings document it): nn.ConvNd's arguments,
+        # passed on to the layer's conv base (next in the MRO), then the keyword-only AR options
+        super().__init__(  # type: ignore[call-arg]
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
         if isinstance(ar_order, bool) or not isinstance(ar_order, int):
             raise TypeError(f"ar_order should be an int, got {type(ar_order).__name__}")
         if ar_order < 0:
@@ -215,44 +240,6 @@ class ARMA1d(_ARMAMixin, nn.Conv1d):
     )
     _spatial_dims = 1
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int],
-        stride: int | tuple[int] = 1,
-        padding: str | int | tuple[int] = 0,
-        dilation: int | tuple[int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: PaddingMode = "zeros",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        ar_order: int = 1,
-        ar_init: ARInit = 0.0,
-        boundary: Boundary = "circular",
-        reparam: str = "stable",
-        ar_eps: float = DEFAULT_EPS,
-        method: Method = "auto",
-        validate: bool | None = None,
-    ) -> None:
-        nn.Conv1d.__init__(
-            self,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)
-
 
 class ARMA2d(_ARMAMixin, nn.Conv2d):
     __doc__ = _DOC.format(
@@ -264,44 +251,6 @@ class ARMA2d(_ARMAMixin, nn.Conv2d):
     )
     _spatial_dims = 2
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: str | int | tuple[int, int] = 0,
-        dilation: int | tuple[int, int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: PaddingMode = "zeros",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        ar_order: int = 1,
-        ar_init: ARInit = 0.0,
-        boundary: Boundary = "circular",
-        reparam: str = "stable",
-        ar_eps: float = DEFAULT_EPS,
-        method: Method = "auto",
-        validate: bool | None = None,
-    ) -> None:
-        nn.Conv2d.__init__(
-            self,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)
-
 
 class ARMA3d(_ARMAMixin, nn.Conv3d):
     __doc__ = _DOC.format(
@@ -312,41 +261,3 @@ class ARMA3d(_ARMAMixin, nn.Conv3d):
         shape_out="(N, C_out, D_out, H_out, W_out)",
     )
     _spatial_dims = 3
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int, int],
-        stride: int | tuple[int, int, int] = 1,
-        padding: str | int | tuple[int, int, int] = 0,
-        dilation: int | tuple[int, int, int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: PaddingMode = "zeros",
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        ar_order: int = 1,
-        ar_init: ARInit = 0.0,
-        boundary: Boundary = "circular",
-        reparam: str = "stable",
-        ar_eps: float = DEFAULT_EPS,
-        method: Method = "auto",
-        validate: bool | None = None,
-    ) -> None:
-        nn.Conv3d.__init__(
-            self,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-        self._init_ar(ar_order, ar_init, boundary, reparam, ar_eps, method, validate, device, dtype)
