@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict, Unpack
 
 import torch
 from torch import Tensor
@@ -39,6 +39,7 @@ from .types import BOUNDARIES, METHODS, Boundary, Method
 __all__ = [
     "BOUNDARIES",
     "METHODS",
+    "SolveOptions",
     "ar_solve",
     "ar_solve1d",
     "ar_solve2d",
@@ -190,62 +191,61 @@ def _solve(
     return y
 
 
-def _fixed_d(d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], **kw: Any) -> Tensor:
+class SolveOptions(TypedDict, total=False):
+    """The keyword options of [`ar_solve1d`][arma_core.ar_solve1d],
+    [`ar_solve2d`][arma_core.ar_solve2d] and [`ar_solve3d`][arma_core.ar_solve3d]: those of
+    [`ar_solve`][arma_core.ar_solve] (same meanings and defaults) but ``overwrite_input``."""
+
+    boundary: Boundary
+    method: Method
+    max_pad: int | None
+    validate: bool | None
+
+
+def _fixed_d(
+    d: int, input: Tensor, coefficients: Tensor | Sequence[Tensor], options: SolveOptions
+) -> Tensor:
+    """``ar_solve`` for ``input`` with ``d`` spatial axes, as ``ar_solve{d}d`` takes it."""
+    for key in options:  # the error a keyword-only parameter list would raise
+        if key not in SolveOptions.__optional_keys__:
+            raise TypeError(f"ar_solve{d}d() got an unexpected keyword argument {key!r}")
     if isinstance(input, Tensor) and input.ndim != d + 2:
         names = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[d]
         raise ValueError(f"input should be {d + 2}D {names}, got shape {tuple(input.shape)}")
-    return ar_solve(input, coefficients, **kw)
+    return ar_solve(input, coefficients, **options)
 
 
 def ar_solve1d(
-    input: Tensor,
-    coefficients: Tensor | Sequence[Tensor],
-    *,
-    boundary: Boundary = "circular",
-    method: Method = "auto",
-    max_pad: int | None = None,
-    validate: bool | None = None,
+    input: Tensor, coefficients: Tensor | Sequence[Tensor], **options: Unpack[SolveOptions]
 ) -> Tensor:
     """1D AR solve. ``input (Tensor[N, C, L])``, ``coefficients (Tensor[1, C, Q, 2])``.
 
-    See [`ar_solve`][arma_core.ar_solve].
+    See [`ar_solve`][arma_core.ar_solve], whose keyword options it takes (all but
+    ``overwrite_input``).
     """
-    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
-    return _fixed_d(1, input, coefficients, **kw)
+    return _fixed_d(1, input, coefficients, options)
 
 
 def ar_solve2d(
-    input: Tensor,
-    coefficients: Tensor | Sequence[Tensor],
-    *,
-    boundary: Boundary = "circular",
-    method: Method = "auto",
-    max_pad: int | None = None,
-    validate: bool | None = None,
+    input: Tensor, coefficients: Tensor | Sequence[Tensor], **options: Unpack[SolveOptions]
 ) -> Tensor:
     """2D separable AR solve. ``input (Tensor[N, C, H, W])``, ``coefficients (Tensor[2, C, Q, 2])``
     with ``coefficients[0]`` along H and ``coefficients[1]`` along W.
 
-    See [`ar_solve`][arma_core.ar_solve].
+    See [`ar_solve`][arma_core.ar_solve], whose keyword options it takes (all but
+    ``overwrite_input``).
     """
-    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
-    return _fixed_d(2, input, coefficients, **kw)
+    return _fixed_d(2, input, coefficients, options)
 
 
 def ar_solve3d(
-    input: Tensor,
-    coefficients: Tensor | Sequence[Tensor],
-    *,
-    boundary: Boundary = "circular",
-    method: Method = "auto",
-    max_pad: int | None = None,
-    validate: bool | None = None,
+    input: Tensor, coefficients: Tensor | Sequence[Tensor], **options: Unpack[SolveOptions]
 ) -> Tensor:
     """3D separable AR solve.
 
     ``input (Tensor[N, C, D, H, W])``, ``coefficients (Tensor[3, C, Q, 2])``.
 
-    See [`ar_solve`][arma_core.ar_solve].
+    See [`ar_solve`][arma_core.ar_solve], whose keyword options it takes (all but
+    ``overwrite_input``).
     """
-    kw = {"boundary": boundary, "method": method, "max_pad": max_pad, "validate": validate}
-    return _fixed_d(3, input, coefficients, **kw)
+    return _fixed_d(3, input, coefficients, options)
