@@ -200,43 +200,40 @@ class SeparableARSolve(torch.autograd.Function):
     @staticmethod
     @autocast_off
     def backward(ctx: _Ctx, grad: Tensor) -> Grads:
-        return _backward(ctx, grad)
-
-
-def _backward(ctx: _Ctx, grad: Tensor) -> Grads:
-    """``(dL/dT, None, dL/dtaps_0, …)`` from ``grad (N, C, *S)`` and the saved ``Y`` and taps."""
-    y, *taps = ctx.saved_tensors
-    sizes = list(y.shape[2:])
-    d = len(sizes)
-    grad = grad.contiguous()
-    need_x = ctx.needs_input_grad[0]
-    need_taps = any(ctx.needs_input_grad[2:])
-    gx = None
-    tap_grads: list[Tensor | None] = [None] * d
-    if ctx.method == "fft":
-        dims = _spatial_dims(d)
-        g_hat = torch.fft.rfftn(grad, dim=dims)
-        g_hat.mul_(inverse_spectrum(taps, sizes).conj())
-        if need_x:
-            gx = torch.fft.irfftn(g_hat, s=sizes, dim=dims)
-        if need_taps:
-            tap_grads = list(_fft_tap_grads(g_hat, y, taps, sizes))
-    else:
-        mats = [inverse_matrix(t, n) for t, n in zip(taps, sizes, strict=True)]
-        mats_t = [m.transpose(-1, -2) for m in mats]
-        if d == 1:
-            g1, y1 = _as_one_sample(grad), _as_one_sample(y)
+        """``(dL/dT, None, dL/dtaps_0, …)`` from ``grad (N, C, *S)`` and the saved ``Y`` and
+        taps."""
+        y, *taps = ctx.saved_tensors
+        sizes = list(y.shape[2:])
+        d = len(sizes)
+        grad = grad.contiguous()
+        need_x = ctx.needs_input_grad[0]
+        need_taps = any(ctx.needs_input_grad[2:])
+        gx = None
+        tap_grads: list[Tensor | None] = [None] * d
+        if ctx.method == "fft":
+            dims = _spatial_dims(d)
+            g_hat = torch.fft.rfftn(grad, dim=dims)
+            g_hat.mul_(inverse_spectrum(taps, sizes).conj())
             if need_x:
-                gx = _from_one_sample(_matmul_solve(g1, mats_t, axis_offset=1))
-            grams = _matmul_grams(g1, y1, 1, axis_offset=1) if need_taps else []
+                gx = torch.fft.irfftn(g_hat, s=sizes, dim=dims)
+            if need_taps:
+                tap_grads = list(_fft_tap_grads(g_hat, y, taps, sizes))
         else:
-            if need_x:
-                # adjoint: (A⁻¹)ᵀ applied along each axis (the axes commute)
-                gx = _matmul_solve(grad, mats_t)
-            grams = _matmul_grams(grad, y, d) if need_taps else []
-        if need_taps:
-            m = taps[0].shape[-1]
-            tap_grads = [
-                _diag_sums(-torch.matmul(mt, s), m) for mt, s in zip(mats_t, grams, strict=True)
-            ]
-    return (gx, None, *tap_grads)
+            mats = [inverse_matrix(t, n) for t, n in zip(taps, sizes, strict=True)]
+            mats_t = [m.transpose(-1, -2) for m in mats]
+            if d == 1:
+                g1, y1 = _as_one_sample(grad), _as_one_sample(y)
+                if need_x:
+                    gx = _from_one_sample(_matmul_solve(g1, mats_t, axis_offset=1))
+                grams = _matmul_grams(g1, y1, 1, axis_offset=1) if need_taps else []
+            else:
+                if need_x:
+                    # adjoint: (A⁻¹)ᵀ applied along each axis (the axes commute)
+                    gx = _matmul_solve(grad, mats_t)
+                grams = _matmul_grams(grad, y, d) if need_taps else []
+            if need_taps:
+                m = taps[0].shape[-1]
+                tap_grads = [
+                    _diag_sums(-torch.matmul(mt, s), m) for mt, s in zip(mats_t, grams, strict=True)
+                ]
+        return (gx, None, *tap_grads)

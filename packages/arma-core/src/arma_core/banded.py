@@ -237,30 +237,27 @@ class BandedARSolve(torch.autograd.Function):
     @staticmethod
     @autocast_off
     def backward(ctx: _Ctx, grad: Tensor) -> Grads:
-        return _backward(ctx, grad)
-
-
-def _backward(ctx: _Ctx, grad: Tensor) -> Grads:
-    """``(dL/dT, dL/dcoefficients, None, None)`` from ``grad (N, C, *S)`` and the saved ``Y``."""
-    y, co = ctx.saved_tensors
-    grad = grad.contiguous()
-    need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-    d = co.shape[0]
-    gx, gco = None, None
-    if kernel_for(grad) == "numba":
-        gx, gco = _banded_numba.backward(grad, y, co, ctx.cyclic, need_co)
-        return (gx if need_x else None), gco, None, None
-    if need_co:
-        grads = []
-        for a in range(d):
-            lam, ga = _adjoint_axis(grad, y, co[a], a, ctx.cyclic)
-            grads.append(ga)
-            if a == 0 and need_x:
-                gx = lam  # the full adjoint starts with axis 0's
-        gco = torch.stack(grads)
-    if need_x:
-        start = 1 if gx is not None else 0
-        gx = grad if gx is None else gx
-        for a in range(start, d):
-            gx, _ = _adjoint_axis(gx, None, co[a], a, ctx.cyclic)
-    return gx, gco, None, None
+        """``(dL/dT, dL/dcoefficients, None, None)`` from ``grad (N, C, *S)`` and the saved
+        ``Y``."""
+        y, co = ctx.saved_tensors
+        grad = grad.contiguous()
+        need_x, need_co = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        d = co.shape[0]
+        gx, gco = None, None
+        if kernel_for(grad) == "numba":
+            gx, gco = _banded_numba.backward(grad, y, co, ctx.cyclic, need_co)
+            return (gx if need_x else None), gco, None, None
+        if need_co:
+            grads = []
+            for a in range(d):
+                lam, ga = _adjoint_axis(grad, y, co[a], a, ctx.cyclic)
+                grads.append(ga)
+                if a == 0 and need_x:
+                    gx = lam  # the full adjoint starts with axis 0's
+            gco = torch.stack(grads)
+        if need_x:
+            start = 1 if gx is not None else 0
+            gx = grad if gx is None else gx
+            for a in range(start, d):
+                gx, _ = _adjoint_axis(gx, None, co[a], a, ctx.cyclic)
+        return gx, gco, None, None
