@@ -7,6 +7,7 @@ Both are generated on the fly: item ``i`` of a dataset with seed ``s`` is drawn 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -79,11 +80,23 @@ def adding_baseline_mse() -> float:
 
 
 class _SeededTask(Dataset):
-    """``size`` items; item ``i`` is drawn from ``default_rng((seed, i))`` by ``_draw``."""
+    """``size`` items of a memory task, item ``i`` drawn by ``_make(n, default_rng((seed, i)))``
+    and returned as tensors (the target as ``_target_dtype``). ``n`` is the task's length
+    argument, kept as the attribute ``_arg`` names (``delay``, ``length``); a task's constructor
+    takes it under that name."""
 
-    def __init__(self, size: int, seed: int) -> None:
+    _arg: ClassVar[str]
+    _target_dtype: ClassVar[torch.dtype]
+
+    @staticmethod
+    def _make(n: int, rng: np.random.Generator, /) -> tuple[np.ndarray, np.ndarray | float]:
+        raise NotImplementedError
+
+    def __init__(self, n: int, size: int, seed: int) -> None:
+        _check_positive(self._arg, n)
         _check_positive("size", size)
         self.size, self.seed = size, seed
+        setattr(self, self._arg, n)
 
     def __len__(self) -> int:
         return self.size
@@ -91,33 +104,28 @@ class _SeededTask(Dataset):
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         if not 0 <= index < self.size:
             raise IndexError(f"index should be in [0, {self.size}), got {index}")
-        return self._draw(np.random.default_rng((self.seed, index)))
-
-    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        raise NotImplementedError
+        rng = np.random.default_rng((self.seed, index))
+        x, y = self._make(getattr(self, self._arg), rng)
+        return torch.from_numpy(x), torch.as_tensor(y, dtype=self._target_dtype)
 
 
 class CopyMemory(_SeededTask):
     """Copy-memory dataset: item -> ``(input Tensor[T+20] int64, target Tensor[T+20] int64)``."""
 
-    def __init__(self, delay: int, size: int, seed: int = 0) -> None:
-        _check_positive("delay", delay)
-        super().__init__(size, seed)
-        self.delay = delay
+    _arg, _target_dtype = "delay", torch.int64
+    _make = staticmethod(make_copy)
+    delay: int
 
-    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        x, y = make_copy(self.delay, rng)
-        return torch.from_numpy(x), torch.from_numpy(y)
+    def __init__(self, delay: int, size: int, seed: int = 0) -> None:
+        super().__init__(delay, size, seed)
 
 
 class AddingProblem(_SeededTask):
     """Adding-problem dataset: item -> ``(input Tensor[L, 2] float32, target Tensor[] float32)``."""
 
-    def __init__(self, length: int, size: int, seed: int = 0) -> None:
-        _check_positive("length", length)
-        super().__init__(size, seed)
-        self.length = length
+    _arg, _target_dtype = "length", torch.float32
+    _make = staticmethod(make_adding)
+    length: int
 
-    def _draw(self, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        x, y = make_adding(self.length, rng)
-        return torch.from_numpy(x), torch.tensor(y, dtype=torch.float32)
+    def __init__(self, length: int, size: int, seed: int = 0) -> None:
+        super().__init__(length, size, seed)
