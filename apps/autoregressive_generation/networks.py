@@ -7,8 +7,8 @@ share the app's whole interface (``loss``, ``sample``, ``sample_by_recompute``, 
 difference is here, in how a network is built.
 
 Sizing (``param_budget``): MultiresAR gets the largest width ``channels`` whose trainable
-parameter count is at most the budget (its count is exactly quadratic in the width: fitted on
-three tiny probes and checked on the built net); WaveNetAR gets its residual and skip widths from
+parameter count is at most the budget (built and counted, see
+[`widest_model`][longrange_models.widest_model]); WaveNetAR gets its residual and skip widths from
 :meth:`longrange_models.WaveNetAR.for_budget` (the closest count). Either way the built net must
 be within :data:`BUDGET_TOLERANCE` of the budget, else a ``ValueError`` names the budget.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from longrange_models import MultiresAR, NormKind, WaveNetAR, count_parameters, largest_within
+from longrange_models import MultiresAR, NormKind, WaveNetAR, count_parameters, widest_model
 
 __all__ = [
     "BUDGET_TOLERANCE",
@@ -64,12 +64,9 @@ class BuiltNetwork:
 
 def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
     """The widest ``MultiresAR(channels=D, **kwargs)`` with at most ``budget`` trainable
-    parameters.
-
-    The count is ``a·D² + b·D + c`` for fixed other arguments (every weight is ``D×D``, ``D×k``
-    or ``k``); ``a, b, c`` come from probes at ``D = 1, 2, 3`` (built under a forked RNG, so the
-    returned net's initialisation is that of ``MultiresAR(channels=D, **kwargs)`` built alone)
-    and the built net's count is checked against the fit.
+    parameters ([`widest_model`][longrange_models.widest_model]: the probes are built under a
+    forked RNG, so the returned net's initialisation is that of ``MultiresAR(channels=D,
+    **kwargs)`` built alone).
 
     Raises:
         ValueError: ``budget`` is below the count of ``channels=1``.
@@ -78,31 +75,13 @@ def multires_ar_for_budget(budget: int, /, **kwargs: Any) -> MultiresAR:
     if "channels" in kwargs:
         raise TypeError(f"multires_ar_for_budget chooses channels; got {kwargs['channels']!r}")
     with torch.random.fork_rng(devices=[]):
-        y1, y2, y3 = (count_parameters(MultiresAR(channels=d, **kwargs)) for d in (1, 2, 3))
-    a2 = y3 - 2 * y2 + y1  # 2a
-    a, b = a2 // 2, (y2 - y1) - 3 * (a2 // 2)
-    c = y1 - a - b
-
-    def count(d: int) -> int:
-        return a * d * d + b * d + c
-
-    if count(1) > budget:
+        narrowest = count_parameters(MultiresAR(channels=1, **kwargs))
+    if narrowest > budget:
         raise ValueError(
-            f"param_budget={budget} is below the narrowest MultiresAR's {count(1)} parameters "
+            f"param_budget={budget} is below the narrowest MultiresAR's {narrowest} parameters "
             "(channels=1) with these arguments"
         )
-    hi = 2
-    while count(hi) <= budget:
-        hi *= 2
-    width = largest_within(count, budget, 1, hi)
-    net = MultiresAR(channels=width, **kwargs)
-    real = count_parameters(net)
-    if real != count(width):  # the quadratic fit is exact for every block kind known
-        raise RuntimeError(
-            f"MultiresAR(channels={width}) has {real} parameters, the quadratic fit predicted "
-            f"{count(width)}: the sizing needs another rule for these arguments {kwargs}"
-        )
-    return net
+    return widest_model(lambda d: MultiresAR(channels=d, **kwargs), budget)
 
 
 def _check_budget(name: str, built: BuiltNetwork, budget: int) -> None:
@@ -145,30 +124,21 @@ def build_network(
     Raises:
         ValueError: an unknown ``model``, or a budget the net cannot meet within 2%.
     """
+    common = {
+        "in_channels": in_channels,
+        "seq_len": seq_len,
+        "num_mixtures": num_mixtures,
+        "dropout": dropout,
+    }
     if model == "multiresar":
-        kw: dict[str, Any] = {
-            "in_channels": in_channels,
-            "seq_len": seq_len,
-            "num_blocks": num_blocks,
-            "kernel_size": kernel_size,
-            "num_mixtures": num_mixtures,
-            "dropout": dropout,
-            "norm": norm,
-        }
+        kw = {**common, "num_blocks": num_blocks, "kernel_size": kernel_size, "norm": norm}
         if param_budget is None:
             mr = MultiresAR(channels=channels, **kw)
         else:
             mr = multires_ar_for_budget(param_budget, **kw)
         built = BuiltNetwork(mr, {"channels": mr.config.channels})
     elif model == "wavenet":
-        kw = {
-            "in_channels": in_channels,
-            "seq_len": seq_len,
-            "kernel_size": 2,
-            "cycles": wavenet_cycles,
-            "num_mixtures": num_mixtures,
-            "dropout": dropout,
-        }
+        kw = {**common, "kernel_size": 2, "cycles": wavenet_cycles}
         if param_budget is None:
             wn = WaveNetAR(channels=channels, **kw)
         else:

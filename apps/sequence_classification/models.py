@@ -27,8 +27,9 @@ from longrange_models import (
     TransformerClassifier,
     WaveNet,
     count_parameters,
-    largest_within,
     masked_mean,
+    widest,
+    widest_model,
 )
 from longrange_models.sequence import (
     SEQUENCE_CELLS,
@@ -148,25 +149,16 @@ class MemoryModel(nn.Module):
         return out if self.task == "copy" else out[:, -1, 0]
 
 
-def _widest(count: Callable[[int], int], budget: int, lo: int = 1) -> int:
-    """The largest ``w >= lo`` with ``count(w) <= budget`` (``lo`` if none): doubling, then
-    bisection, so no model much larger than the budget is ever built."""
-    hi = lo
-    while hi < budget and count(hi) <= budget:
-        hi *= 2
-    return largest_within(count, budget, max(lo, hi // 2), hi)
-
-
 def _lstm_count(make: Callable[[int, int], nn.Module], hidden: int, channels: int) -> int:
     return count_parameters(make(hidden, channels))
 
 
 def _sized(make: Callable[[int], _M], budget: int | None, width: int) -> _M:
     """``make(width)``, or with ``budget`` the widest ``make(w)`` of at most ``budget``
-    trainable parameters."""
+    trainable parameters (the probes draw from the global generator, as in the recorded runs)."""
     if budget is None:
         return make(width)
-    return make(_widest(lambda w: count_parameters(make(w)), budget))
+    return widest_model(make, budget, fork_rng=False)
 
 
 def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Module, dict]:
@@ -261,7 +253,7 @@ def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Modul
             top = rnn.lstm.hidden_size
             pairs = []
             for h in range(top, max(0, top - 8), -1):
-                c = _widest(functools.partial(_lstm_count, lstm, h), budget)
+                c = widest(functools.partial(_lstm_count, lstm, h), budget)
                 pairs.append((count_parameters(lstm(h, c)), h, c))
             _, h, c = max(p for p in pairs if p[0] <= budget)
             rnn = lstm(h, c)

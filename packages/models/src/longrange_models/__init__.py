@@ -26,7 +26,7 @@ Every 2D model builds its convolutions through one factory
   to features ``(N, D, L)``).
 """
 
-from ._budget import largest_within
+from ._budget import largest_within, widest, widest_model
 from ._sequence_input import SequenceInput
 from .cells import ConvGRUCell, ConvLSTMCell
 from .classifiers import VGG11, ResNet18, ResNet18Config, VGG11Config
@@ -189,4 +189,6 @@ __all__ = [
     "wavenet_dilations",
     "wavenet_receptive_field",
     "wavenet_stack_parameter_count",
+    "widest",
+    "widest_model",
 ]
