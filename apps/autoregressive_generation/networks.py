@@ -124,14 +124,14 @@ def build_network(
     Raises:
         ValueError: an unknown ``model``, or a budget the net cannot meet within 2%.
     """
-    common = {
+    common: dict[str, Any] = {
         "in_channels": in_channels,
         "seq_len": seq_len,
         "num_mixtures": num_mixtures,
         "dropout": dropout,
     }
     if model == "multiresar":
-        kw = {**common, "num_blocks": num_blocks, "kernel_size": kernel_size, "norm": norm}
+        kw: dict[str, Any] = {**common, "num_blocks": num_blocks, "kernel_size": kernel_size, "norm": norm}
         if param_budget is None:
             mr = MultiresAR(channels=channels, **kw)
         else:

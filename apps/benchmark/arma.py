@@ -31,7 +31,7 @@ from arma_core.backends import kernel_for
 from arma_core.solve import choose_method
 
 from .naive_arma import naive_ar_solve2d
-from .timing import fwd_bwd_samples, paired_ratio, time_calls, time_fwd_bwd
+from .timing import fwd_bwd_samples, medians, paired_ratio, time_calls
 
 ARMA_VARIANTS = ("arma2d", "arma2d_order2", "arma2d_zero", "arma2d_order2_zero")
 FULL = {"batch": 16, "in_channels": 64, "out_channels": 128, "kernel_size": 3, "size": 64}
@@ -182,11 +182,13 @@ def size_sweep(quick: bool, repeats: int, device: torch.device) -> list[dict[str
             for m in ("banded", "fft", "matmul")
         }
         grad = torch.randn(batch, channels, s, s, device=device)
-        times = time_fwd_bwd(
-            {m: partial(layer, t) for m, layer in layers.items()},
-            grad,
-            max(3, repeats // 2),
-            device,
+        times = medians(
+            fwd_bwd_samples(
+                {m: partial(layer, t) for m, layer in layers.items()},
+                grad,
+                max(3, repeats // 2),
+                device,
+            )
         )
         rows.append(
             {

@@ -34,7 +34,7 @@ from longrange_models.config import count_parameters
 from longrange_models.convlstm_net import ConvLSTMNet
 from longrange_models.multires_ar import MultiresAR
 
-from .timing import sync, time_fwd_bwd, time_once
+from .timing import fwd_bwd_samples, medians, sync, time_once
 
 __all__ = ["run"]
 
@@ -165,12 +165,14 @@ def video(cfg: dict[str, Any], repeats: int, device: torch.device, seed: int) ->
     n, s, t_in, t_out = (cfg[k] for k in ("batch", "size", "frames_in", "frames_out"))
     x = torch.rand(n, t_in, 1, s, s, device=device)
     grad = torch.randn(n, t_out, 1, s, s, device=device)
-    times = time_fwd_bwd(
-        {name: partial(m, x, future=t_out) for name, m in models.items()},
-        grad,
-        min(repeats, cfg["repeats"]),
-        device,
-        warmup=cfg["warmup"],
+    times = medians(
+        fwd_bwd_samples(
+            {name: partial(m, x, future=t_out) for name, m in models.items()},
+            grad,
+            min(repeats, cfg["repeats"]),
+            device,
+            warmup=cfg["warmup"],
+        )
     )
     return {
         "shape": {k: cfg[k] for k in ("batch", "size", "frames_in", "frames_out")},

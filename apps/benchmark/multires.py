@@ -22,7 +22,7 @@ from multires_core import (
 )
 
 from .reference_multires import one_conv_fading, reference_fading
-from .timing import sync, time_calls, time_fwd_bwd, time_once
+from .timing import fwd_bwd_samples, medians, sync, time_calls, time_once
 
 FULL_SHAPES = {
     "scifar": {"batch": 50, "channels": 256, "length": 1024, "kernel_size": 2},
@@ -56,7 +56,7 @@ def conv_vs_reference(shape: dict[str, int], repeats: int, device: torch.device)
         "tree": lambda: multires_conv(x, *args, method="tree"),
         "one_conv": lambda: one_conv_fading(x, *args),
     }
-    times = time_fwd_bwd(variants, grad, repeats, device, warmup=1)
+    times = medians(fwd_bwd_samples(variants, grad, repeats, device, warmup=1))
     with torch.no_grad():
         ref = variants["reference"]()
         diff = {name: float((f() - ref).abs().max()) for name, f in variants.items()}
@@ -251,7 +251,7 @@ def method_sweep(quick: bool, device: torch.device) -> list[dict[str, Any]]:
             m: partial(multires_conv, x, layer.h0, layer.h1, layer.weight, method=m)
             for m in ("tree", "fft")
         }
-        times = time_fwd_bwd(variants, grad, 3, device, warmup=1)
+        times = medians(fwd_bwd_samples(variants, grad, 3, device, warmup=1))
         rows.append(
             {
                 "batch": n,

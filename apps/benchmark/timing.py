@@ -10,7 +10,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
-__all__ = ["fwd_bwd_samples", "paired_ratio", "sync", "time_calls", "time_fwd_bwd", "time_once"]
+__all__ = ["fwd_bwd_samples", "medians", "paired_ratio", "sync", "time_calls", "time_once"]
 
 
 def sync(device: torch.device) -> None:
@@ -63,15 +63,9 @@ def fwd_bwd_samples(
     return samples
 
 
-def time_fwd_bwd(
-    variants: Mapping[str, Callable[[], Tensor]],
-    grad: Tensor,
-    repeats: int,
-    device: torch.device,
-    warmup: int = 2,
-) -> dict[str, float]:
-    """Median fwd+bwd seconds per variant; variants interleaved so drift hits all alike."""
-    samples = fwd_bwd_samples(variants, grad, repeats, device, warmup)
+def medians(samples: Mapping[str, list[float]]) -> dict[str, float]:
+    """Median seconds per variant of [`fwd_bwd_samples`][apps.benchmark.timing.fwd_bwd_samples]'s
+    rounds (variants interleaved, so drift hits all alike)."""
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
