@@ -34,6 +34,7 @@ class _ARMAMixin:
 
     _spatial_dims: int
     ar_weight: nn.Parameter
+    in_channels: int
     out_channels: int
 
     def __init__(
@@ -60,7 +61,7 @@ class _ARMAMixin:
     ) -> None:
         # every layer's constructor (the class docstrings document it): nn.ConvNd's arguments,
         # passed on to the layer's conv base (next in the MRO), then the keyword-only AR options
-        super().__init__(  # type: ignore[call-arg]
+        super().__init__(  # type: ignore[call-arg]  # nn.ConvNd.__init__, next in the MRO
             in_channels,
             out_channels,
             kernel_size,
@@ -141,9 +142,9 @@ class _ARMAMixin:
                 f"got shape {tuple(input.shape)}"
             )
         channels = input.shape[-d - 1]
-        if channels != self.in_channels:  # type: ignore[attr-defined]
+        if channels != self.in_channels:
             raise ValueError(
-                f"input should have in_channels={self.in_channels} channels, "  # type: ignore[attr-defined]
+                f"input should have in_channels={self.in_channels} channels, "
                 f"got {channels} (shape {tuple(input.shape)})"
             )
 
@@ -171,9 +172,10 @@ class _ARMAMixin:
         ``nn.ConvNd.forward``, then [`ar_solve`][arma_core.ar_solve].
         """
         self._check_input(input)
-        if type(self)._conv_forward not in _PLAIN_CONV_FORWARDS:  # type: ignore[attr-defined]
-            return self._ar(super().forward(input))  # type: ignore[misc]
-        conv: nn.Conv1d = self  # type: ignore[assignment]
+        # _conv_forward: nn.ConvNd's (the class is one), which the mixin alone does not declare
+        if type(self)._conv_forward not in _PLAIN_CONV_FORWARDS:  # type: ignore[attr-defined]  # ConvNd's
+            return self._ar(super().forward(input))  # type: ignore[misc]  # nn.ConvNd.forward
+        conv: nn.Conv1d = self  # type: ignore[assignment]  # any nn.ConvNd: the fields read are common
         return arma_conv(
             input,
             conv.weight,
@@ -190,7 +192,7 @@ class _ARMAMixin:
         )
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + self._ar_repr()  # type: ignore[misc]
+        return super().extra_repr() + self._ar_repr()  # type: ignore[misc]  # nn.ConvNd's, next in the MRO
 
     def _ar_repr(self) -> str:
         s = f", ar_order={self.ar_order}"
@@ -230,34 +232,31 @@ _DOC = """{title}
 """
 
 
-class ARMA1d(_ARMAMixin, nn.Conv1d):
-    __doc__ = _DOC.format(
-        title="1D ARMA layer: ``nn.Conv1d`` then a learnable AR filter along L.",
-        conv="Conv1d",
-        d=1,
-        shape_in="(N, C_in, L_in)",
-        shape_out="(N, C_out, L_out)",
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _doc(d: int, ar_filter: str) -> str:
+    """The docstring of the ``d``-D layer, whose AR part is ``ar_filter``."""
+    axes = _AXES[d]
+    return _DOC.format(
+        title=f"{d}D ARMA layer: ``nn.Conv{d}d`` then {ar_filter}.",
+        conv=f"Conv{d}d",
+        d=d,
+        shape_in=f"(N, C_in, {', '.join(a + '_in' for a in axes)})",
+        shape_out=f"(N, C_out, {', '.join(a + '_out' for a in axes)})",
     )
+
+
+class ARMA1d(_ARMAMixin, nn.Conv1d):
+    __doc__ = _doc(1, "a learnable AR filter along L")
     _spatial_dims = 1
 
 
 class ARMA2d(_ARMAMixin, nn.Conv2d):
-    __doc__ = _DOC.format(
-        title="2D ARMA layer: ``nn.Conv2d`` then a learnable separable AR filter over H and W.",
-        conv="Conv2d",
-        d=2,
-        shape_in="(N, C_in, H_in, W_in)",
-        shape_out="(N, C_out, H_out, W_out)",
-    )
+    __doc__ = _doc(2, "a learnable separable AR filter over H and W")
     _spatial_dims = 2
 
 
 class ARMA3d(_ARMAMixin, nn.Conv3d):
-    __doc__ = _DOC.format(
-        title="3D ARMA layer: ``nn.Conv3d`` then a learnable separable AR filter over D, H, W.",
-        conv="Conv3d",
-        d=3,
-        shape_in="(N, C_in, D_in, H_in, W_in)",
-        shape_out="(N, C_out, D_out, H_out, W_out)",
-    )
+    __doc__ = _doc(3, "a learnable separable AR filter over D, H, W")
     _spatial_dims = 3
