@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal, TypedDict, get_args
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
 from apps.framework import AppModule, check_choice
-from arma_core import ARMA2d
+from arma_core import ARMA2d, ARMAOptions
 from arma_stability import REPARAMETERIZATIONS, Reparam
 from arma_stability.ztransform import stability_margin
 from longrange_models import LayerKind
@@ -46,16 +46,15 @@ def _is_nonfinite_error(err: ValueError) -> bool:
     return "finite" in text or "singular" in text
 
 
-class _NetArgs(TypedDict, total=False):
-    """The keyword arguments VGG11 and ResNet18 share (the AR ones for the ARMA layers only)."""
+class _NetArgs(ARMAOptions, total=False):
+    """The keyword arguments VGG11 and ResNet18 share (the ARMA options, ``ARMAOptions``, for
+    the ARMA layers only)."""
 
     num_classes: int
     in_channels: int
     layer: LayerKind
     width: int
     ar_order: int
-    reparam: Reparam
-    ar_init: float
 
 
 class ClassificationModule(AppModule[ClassificationDataModule]):

@@ -8,13 +8,14 @@ import inspect
 import json
 import pickle
 import sys
-from typing import ClassVar, get_args
+from typing import ClassVar, TypedDict, Unpack, get_args
 
 import pytest
 from torch import nn
 
 import longrange_models as lm
-from longrange_models.config import ConfigMixin, literal_type
+from arma_core import ARMA2d, ARMAOptions
+from longrange_models.config import ConfigMixin, expanded_parameters, literal_type, option_defaults
 
 # (model class, its public config name, the smallest constructor arguments)
 MODELS = [
@@ -33,9 +34,38 @@ MODELS = [
 IDS = [m.__name__ for m, _, _ in MODELS]
 
 
+#: The layers whose signatures hold the defaults of the models' option groups.
+CONSUMERS = (ARMA2d,)
+
+
+def _consumer_default(name):
+    for layer in CONSUMERS:
+        p = inspect.signature(layer).parameters.get(name)
+        if p is not None and p.kind is not p.VAR_KEYWORD:
+            return p.default
+    raise AssertionError(f"no layer takes {name!r}")
+
+
+def _constructor_arguments(model):
+    """The constructor's named arguments, then the keys of its ``**group: Unpack[Options]`` as
+    keyword-only arguments at the consuming layer's defaults."""
+    init = model.__init__
+    out = []
+    for p in list(inspect.signature(init).parameters.values())[1:]:
+        if p.kind is not p.VAR_KEYWORD:
+            out.append(p)
+            continue
+        (options,) = get_args(eval(p.annotation, init.__globals__))  # Unpack[Options]
+        out += [
+            inspect.Parameter(key, p.KEYWORD_ONLY, default=_consumer_default(key))
+            for key in options.__annotations__
+        ]
+    return out
+
+
 @pytest.mark.parametrize(("model", "name", "kwargs"), MODELS, ids=IDS)
 def test_config_fields_are_the_constructor_arguments(model, name, kwargs):
-    params = list(inspect.signature(model.__init__).parameters.values())[1:]
+    params = _constructor_arguments(model)
     fields = dataclasses.fields(model.config_class)
     assert [f.name for f in fields] == [p.name for p in params]
     assert model.config_fields() == tuple(p.name for p in params)
@@ -129,6 +159,81 @@ def test_subclass_rules_and_config_name():
     assert Base.preset("small", name="c").config == Base.config_class(width=1, name="c")
     with pytest.raises(TypeError, match=r"Base config is missing \['name'\]"):
         Base.__new__(Base)._store_config({"width": 1})
+
+
+ARMA_MODELS = [
+    (lm.VGG11, {"width": 1}),
+    (lm.ResNet18, {"width": 1}),
+    (lm.UNet, {"in_channels": 1, "out_channels": 1, "width": 2, "depth": 1}),
+    (lm.ConvLSTMNet, {"hidden_channels": 2, "num_layers": 3}),
+]
+
+
+@pytest.mark.parametrize(("model", "kwargs"), ARMA_MODELS, ids=lambda v: getattr(v, "__name__", ""))
+def test_arma_options_are_one_group_at_the_layers_defaults(model, kwargs):
+    defaults = {k: p.default for k, p in inspect.signature(ARMA2d).parameters.items()}
+    built = model(**kwargs)
+    for key in ARMAOptions.__annotations__:
+        assert getattr(built.config, key) == defaults[key], key
+    arma = model(**kwargs, layer="arma", boundary="zero", ar_init=[0.2, 0.1], method="matmul")
+    assert arma.to_config()["ar_init"] == [0.2, 0.1]
+    assert arma.config.ar_init == (0.2, 0.1)  # a JSON pair made a tuple
+    assert model.from_config(arma.to_config()).config == arma.config
+    layers = [m for m in arma.modules() if isinstance(m, ARMA2d)]
+    assert layers
+    assert all(m.boundary == "zero" and m.method == "matmul" for m in layers)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['colour'\]"):
+        model(**kwargs, colour="red")
+
+
+class _Options(TypedDict, total=False):
+    ar_eps: float
+    boundary: str
+
+
+def _layer(x: int, *, boundary: str = "zero", ar_eps: float = 0.5) -> None:
+    """The consumer of ``_Options``: its signature holds the defaults."""
+
+
+_Options.__defaults_from__ = _layer  # type: ignore[attr-defined]
+
+
+class _Net(ConfigMixin, nn.Module):
+    def __init__(self, width: int = 2, **opts: Unpack[_Options]) -> None:
+        super().__init__()
+        self._store_config(locals())
+
+
+def test_option_groups_of_a_config():
+    Options, Net = _Options, _Net
+    assert option_defaults(Options) == {"ar_eps": 0.5, "boundary": "zero"}
+    assert [p.name for p in expanded_parameters(Net)] == ["width", "ar_eps", "boundary"]
+    assert Net.config_fields() == ("width", "ar_eps", "boundary")
+    assert Net(boundary="circular").to_config() == {
+        "width": 2,
+        "ar_eps": 0.5,
+        "boundary": "circular",
+    }
+    with pytest.raises(TypeError, match=r"Net\(\) got unexpected keyword arguments \['eps'\]"):
+        Net(eps=0.1)
+
+    class Local(TypedDict, total=False):  # not in the module's namespace: cannot resolve
+        ar_eps: float
+
+    with pytest.raises(TypeError, match=r"\*\*opts: Unpack\[Local\] should name a TypedDict"):
+
+        class Hidden(ConfigMixin, nn.Module):
+            def __init__(self, **opts: Unpack[Local]) -> None:
+                super().__init__()
+
+    class Orphan(TypedDict, total=False):
+        ar_eps: float
+
+    with pytest.raises(TypeError, match="Orphan should name the callable"):
+        option_defaults(Orphan)
+    Orphan.__defaults_from__ = lambda: None  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match=r"takes no \['ar_eps'\] of Orphan"):
+        option_defaults(Orphan)
 
 
 def test_from_config_errors_name_the_problem():

@@ -4,8 +4,9 @@ Functional solves ([`ar_solve`][arma_core.ar_solve], [`ar_solve1d`][arma_core.ar
 [`ar_solve2d`][arma_core.ar_solve2d], [`ar_solve3d`][arma_core.ar_solve3d]), the functional ARMA
 convolution ([`arma_conv`][arma_core.arma_conv]), one switch for the compiled kernels
 ([`set_backend`][arma_core.set_backend], [`backend`][arma_core.backend]), drop-in modules
-([`ARMA1d`][arma_core.ARMA1d], [`ARMA2d`][arma_core.ARMA2d], [`ARMA3d`][arma_core.ARMA3d]) and ERF
-tools; unit-modulus spectral convolutions (``arma_core.spectral``) and complex activations
+([`ARMA1d`][arma_core.ARMA1d], [`ARMA2d`][arma_core.ARMA2d], [`ARMA3d`][arma_core.ARMA3d]), their
+AR options as one type ([`ARMAOptions`][arma_core.ARMAOptions], what models built on them take) and
+ERF tools; unit-modulus spectral convolutions (``arma_core.spectral``) and complex activations
 (``arma_core.complex_activations``, Wolter & Yao).
 """
 
@@ -15,6 +16,7 @@ from .backends import backend, get_backend, set_backend
 from .erf import effective_receptive_field, erf_radius, theoretical_erf_radius
 from .functional import arma_conv
 from .layers import ARMA1d, ARMA2d, ARMA3d
+from .options import ARMAOptions
 from .solve import ar_solve, ar_solve1d, ar_solve2d, ar_solve3d
 from .spectral import (
     UnitaryCirculantConv1d,
@@ -31,6 +33,7 @@ __all__ = [
     "ARMA1d",
     "ARMA2d",
     "ARMA3d",
+    "ARMAOptions",
     "Backend",
     "Boundary",
     "Method",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ar_init_tuple", "positive_int", "positive_ints"]
+__all__ = ["positive_int", "positive_ints"]
 
 
 def positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -21,11 +21,3 @@ def positive_ints(**values: Any) -> None:
     """``positive_int`` on each ``name=value``, in order."""
     for name, value in values.items():
         positive_int(name, value)
-
-
-def ar_init_tuple(
-    ar_init: float | tuple[float, float] | list[float],
-) -> float | tuple[float, ...]:
-    """``ar_init`` (a std, or the pair ``(a_left, a_right)``) with a list, as JSON and YAML give
-    the pair, made a tuple; ``arma_core.ARMA2d`` checks the value."""
-    return tuple(ar_init) if isinstance(ar_init, list) else ar_init

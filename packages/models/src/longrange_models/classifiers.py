@@ -23,15 +23,14 @@ Legend: N batch, C channels, H height, W width, w ``width`` (64 in the papers).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from arma_core import ARMA2d, Boundary, Method
-from arma_stability import Reparam
+from arma_core import ARMA2d, ARMAOptions
 
-from ._checks import ar_init_tuple, positive_int, positive_ints
+from ._checks import positive_int, positive_ints
 from .config import ConfigMixin
 from .factory import LayerKind, conv_kwargs, is_arma, make_conv2d
 
@@ -80,11 +79,9 @@ class VGG11(ConfigMixin, nn.Module):
         batch_norm: BatchNorm after every convolution.
         hidden: sizes of hidden Linear+ReLU layers of the head (``()`` = one Linear).
         dropout: dropout before each hidden layer of the head.
-        ar_init: ARMA options (see ``arma_core.ARMA2d``).
-        boundary: as ``ar_init``.
-        reparam: as ``ar_init``.
-        ar_eps: as ``ar_init``.
-        method: as ``ar_init``.
+        **arma: the ARMA layers' options
+            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
     """
 
     def __init__(
@@ -98,23 +95,14 @@ class VGG11(ConfigMixin, nn.Module):
         batch_norm: bool = True,
         hidden: Sequence[int] = (),
         dropout: float = 0.0,
-        ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: Boundary = "circular",
-        reparam: Reparam = "stable",
-        ar_eps: float | None = None,
-        method: Method = "auto",
+        **arma: Unpack[ARMAOptions],
     ) -> None:
         super().__init__()
         positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
         hidden = tuple(positive_int("hidden", h) for h in hidden)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
-        self._store_config(
-            locals(),
-            ar_init=ar_init_tuple(ar_init),
-            batch_norm=bool(batch_norm),
-            dropout=float(dropout),
-        )
+        self._store_config(locals(), batch_norm=bool(batch_norm), dropout=float(dropout))
         conv = conv_kwargs(self.config)
         self.in_channels = in_channels
         layers: list[nn.Module] = []
@@ -185,11 +173,9 @@ class ResNet18(ConfigMixin, nn.Module):
         width: channels of the stem and first stage ``w`` (stages w, 2w, 4w, 8w).
         kernel_size: of the factory convolutions.
         ar_order: AR stages per axis of the ARMA kinds.
-        ar_init: ARMA options (see ``arma_core.ARMA2d``).
-        boundary: as ``ar_init``.
-        reparam: as ``ar_init``.
-        ar_eps: as ``ar_init``.
-        method: as ``ar_init``.
+        **arma: the ARMA layers' options
+            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
 
     Convolutions have no bias (BatchNorm follows each), as the usual CIFAR ResNet.
     """
@@ -202,15 +188,11 @@ class ResNet18(ConfigMixin, nn.Module):
         width: int = 64,
         kernel_size: int = 3,
         ar_order: int = 1,
-        ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: Boundary = "circular",
-        reparam: Reparam = "stable",
-        ar_eps: float | None = None,
-        method: Method = "auto",
+        **arma: Unpack[ARMAOptions],
     ) -> None:
         super().__init__()
         positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
-        self._store_config(locals(), ar_init=ar_init_tuple(ar_init))
+        self._store_config(locals())
         conv = conv_kwargs(self.config)
         conv["bias"] = False
         self.in_channels = in_channels

@@ -13,6 +13,15 @@ keeps the (normalised) arguments as ``self.config``. Then:
   ``M.Preset``, the table's keys as a ``Literal`` (what a command line's ``--help`` lists);
 * ``M.config_fields()``, the argument names, for code that forwards a subset of them (the apps).
 
+Option groups: a constructor may take a group of options that belongs to a layer it builds as
+``**name: Unpack[SomeOptions]`` (a ``TypedDict(total=False)`` defined once, by the package that
+owns the layer, e.g. [`arma_core.ARMAOptions`][arma_core.ARMAOptions]). The config then has one
+field per key of the ``TypedDict``, after the named arguments, whose default is the consuming
+layer's own: the ``TypedDict``'s ``__defaults_from__`` names that callable and
+[`option_defaults`][longrange_models.config.option_defaults] reads its signature, so a default is
+written once, where the option is used. A keyword that is neither an argument nor a key of the
+group raises a ``TypeError`` naming it.
+
 [`literal_type`][longrange_models.config.literal_type] turns a table's keys into a ``Literal`` for
 command-line parsers (jsonargparse/LightningCLI list its values in ``--help``), so a new preset
 or kind is one new table entry.
@@ -22,13 +31,30 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, Self, TypeAlias
+from typing import (
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    TypeAlias,
+    Unpack,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
 
 from torch import nn
 
-__all__ = ["ConfigMixin", "count_parameters", "literal_type"]
+__all__ = [
+    "ConfigMixin",
+    "count_parameters",
+    "expanded_parameters",
+    "literal_type",
+    "option_defaults",
+]
 
 
 def count_parameters(
@@ -72,12 +98,98 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"config values should be JSON values, got {type(value).__name__}: {value!r}")
 
 
-def _named_parameters(cls: type) -> list[inspect.Parameter] | None:
-    """The arguments of ``cls.__init__`` after ``self``; ``None`` if it takes ``*args``/``**kw``."""
-    params = list(inspect.signature(vars(cls)["__init__"]).parameters.values())[1:]
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+def _unpacked(function: Callable[..., Any], param: inspect.Parameter) -> type | None:
+    """The ``TypedDict`` of ``**param: Unpack[TypedDict]`` in ``function``'s signature, else
+    ``None`` (a string annotation is evaluated in the function's module)."""
+    annotation = param.annotation
+    if isinstance(annotation, str):
+        namespace = getattr(inspect.unwrap(function), "__globals__", {})
+        try:
+            annotation = eval(annotation, dict(namespace))
+        except Exception as err:  # a name only a type checker sees
+            if "Unpack[" in annotation:
+                raise TypeError(
+                    f"{function.__qualname__}'s **{param.name}: {annotation} should name a "
+                    "TypedDict of its module's namespace"
+                ) from err
+            return None
+    if get_origin(annotation) is not Unpack:
         return None
-    return params
+    (options,) = get_args(annotation)
+    return options if is_typeddict(options) else None
+
+
+def _init_of(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, or the ``__init__`` of a class (whose signature names its arguments)."""
+    return function.__init__ if isinstance(function, type) else function  # type: ignore[misc]
+
+
+def expanded_parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The parameters of ``function`` (a class: its constructor's, without ``self``), with each
+    ``**name: Unpack[TypedDict]`` replaced by one keyword-only parameter per key of the
+    ``TypedDict``, at its default from
+    [`option_defaults`][longrange_models.config.option_defaults]."""
+    init = _init_of(function)
+    params = list(inspect.signature(init).parameters.values())
+    if isinstance(function, type):
+        params = params[1:]
+    out: list[inspect.Parameter] = []
+    for p in params:
+        options = _unpacked(init, p) if p.kind is p.VAR_KEYWORD else None
+        if options is None:
+            out.append(p)
+            continue
+        hints = _option_annotations(options)
+        for name, default in option_defaults(options).items():
+            out.append(
+                inspect.Parameter(name, p.KEYWORD_ONLY, default=default, annotation=hints[name])
+            )
+    return out
+
+
+def _option_annotations(options: type) -> dict[str, Any]:
+    """The types of an option group's keys (their source text where they do not resolve)."""
+    try:
+        return get_type_hints(options)
+    except Exception:  # a name only a type checker sees
+        raw = options.__annotations__
+        return {k: getattr(v, "__forward_arg__", v) for k, v in raw.items()}
+
+
+def option_defaults(options: type) -> dict[str, Any]:
+    """The keys of the option group ``options`` (a ``TypedDict``), in order, with their
+    defaults: those of the callable that consumes them, ``options.__defaults_from__`` (a layer
+    class or a function; its own option groups are followed). A key without a default there
+    maps to ``inspect.Parameter.empty`` (a required argument)."""
+    if not is_typeddict(options):
+        raise TypeError(f"options should be a TypedDict, got {options!r}")
+    consumer = getattr(options, "__defaults_from__", None)
+    if consumer is None:
+        raise TypeError(
+            f"{options.__name__} should name the callable that consumes it as __defaults_from__ "
+            "(its signature holds the defaults)"
+        )
+    found = {p.name: p.default for p in expanded_parameters(consumer)}
+    missing = [k for k in options.__annotations__ if k not in found]
+    if missing:
+        raise TypeError(f"{consumer.__qualname__} takes no {missing} of {options.__name__}")
+    return {k: found[k] for k in options.__annotations__}
+
+
+def _option_groups(cls: type) -> dict[str, type] | None:
+    """``{name: TypedDict}`` of the ``**name: Unpack[TypedDict]`` of ``cls.__init__``;
+    ``None`` if it takes ``*args`` or other ``**kwargs`` (then it has no config of its own)."""
+    init = vars(cls)["__init__"]
+    groups: dict[str, type] = {}
+    for p in inspect.signature(init).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind is p.VAR_KEYWORD:
+            options = _unpacked(init, p)
+            if options is None:
+                return None
+            groups[p.name] = options
+    return groups
 
 
 def _config_dataclass(name: str, cls: type, params: list[inspect.Parameter]) -> type:
@@ -104,12 +216,15 @@ class ConfigMixin:
     """``config_class`` from the constructor's signature, ``from_config``/``to_config``, presets.
 
     A subclass whose ``__init__`` names every argument gets ``config_class`` (named
-    ``<Class>Config``, or the class keyword ``config_name``) unless its body sets one. A subclass
-    without an ``__init__`` of its own, or whose ``__init__`` passes ``*args``/``**kwargs`` on,
-    keeps its parent's.
+    ``<Class>Config``, or the class keyword ``config_name``) unless its body sets one; an option
+    group ``**name: Unpack[SomeOptions]`` counts as its keys (see the module docstring). A
+    subclass without an ``__init__`` of its own, or whose ``__init__`` passes ``*args``/
+    ``**kwargs`` on, keeps its parent's.
     """
 
     config_class: ClassVar[type]
+    #: ``{name: TypedDict}`` of the constructor's option groups ``**name: Unpack[TypedDict]``.
+    _config_options: ClassVar[Mapping[str, type]] = MappingProxyType({})
     #: Named argument sets for [`preset`][longrange_models.ConfigMixin.preset] (the papers' models).
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
     #: The keys of ``presets`` as a ``Literal`` (an annotation for command lines:
@@ -123,10 +238,11 @@ class ConfigMixin:
             setattr(cls, "Preset", literal_type(cls.presets))  # noqa: B010
         if "__init__" not in vars(cls) or "config_class" in vars(cls):
             return
-        params = _named_parameters(cls)
-        if params is not None:
+        groups = _option_groups(cls)
+        if groups is not None:
             name = config_name or f"{cls.__name__}Config"
-            cls.config_class = _config_dataclass(name, cls, params)
+            cls.config_class = _config_dataclass(name, cls, expanded_parameters(cls))
+            cls._config_options = MappingProxyType(groups)
 
     @classmethod
     def config_fields(cls) -> tuple[str, ...]:
@@ -139,10 +255,26 @@ class ConfigMixin:
         Args:
             values: the constructor's ``locals()`` after its checks (arguments it normalised,
                 e.g. a list made a tuple, are taken as they are then); other names are ignored.
+                An option group ``**name: Unpack[SomeOptions]`` (``values[name]``, a dict) gives
+                its keys, at the consumer's defaults where not passed, a list made a tuple (as
+                JSON and YAML give a pair); a key the group does not hold raises a
+                ``TypeError``.
             **fields: values that replace those of ``values`` (a normalised copy under another
                 name).
         """
-        given = {**(values or {}), **fields}
+        given = dict(values or {})
+        for group, options in self._config_options.items():
+            passed = given.pop(group, None) or {}
+            defaults = option_defaults(options)
+            unknown = sorted(set(passed) - set(defaults))
+            if unknown:
+                raise TypeError(
+                    f"{type(self).__name__}() got unexpected keyword arguments {unknown}; "
+                    f"its {options.__name__} are {list(defaults)}"
+                )
+            passed = {k: tuple(v) if isinstance(v, list) else v for k, v in passed.items()}
+            given.update({**defaults, **passed})
+        given.update(fields)
         missing = [name for name in self.config_fields() if name not in given]
         if missing:
             raise TypeError(f"{type(self).__name__} config is missing {missing}")

@@ -18,16 +18,15 @@ probability ``teacher_forcing`` per sample and step, the ground truth (scheduled
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack, get_args
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from arma_core import Boundary, Method
-from arma_stability import Reparam
+from arma_core import ARMAOptions
 
-from ._checks import ar_init_tuple, positive_int, positive_ints
+from ._checks import positive_int, positive_ints
 from .cells import ConvGRUCell, ConvLSTMCell, _ConvCell
 from .config import ConfigMixin, literal_type
 from .factory import ARMA_DEFAULTS, LayerKind, check_layer_kind, is_arma
@@ -104,14 +103,12 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         skip_stride: block ``b >= skip_stride`` has its output concatenated with that of block
             ``b − skip_stride``; ``None``: no skips.
         non_local_sub_sample: max-pool the keys and values of the non-local blocks by 2.
-        ar_init: [`arma_core.ARMA2d`][arma_core.ARMA2d] options (ARMA
-            kinds only; for the plain kinds they must keep their defaults).
-        boundary: as ``ar_init``.
-        reparam: as ``ar_init``.
-        ar_eps: as ``ar_init``.
-        method: as ``ar_init``.
         frame_size: ``(H, W)`` of the frames; needed by (only) the cells sized to the frame
             (``cell="rotation_gru"``), which then accept only that size.
+        **arma: the cells' ARMA layers' options
+            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), ARMA kinds only (for
+            the plain kinds they must keep their defaults).
 
     Shape:
         ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.
@@ -139,12 +136,8 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         output_activation: OutputActivation = "sigmoid",
         skip_stride: int | None = 2,
         non_local_sub_sample: bool = True,
-        ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: Boundary = "circular",
-        reparam: Reparam = "stable",
-        ar_eps: float = 1e-2,
-        method: Method = "auto",
         frame_size: tuple[int, int] | list[int] | None = None,
+        **arma: Unpack[ARMAOptions],
     ) -> None:
         super().__init__()
         positive_ints(
@@ -172,7 +165,6 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             raise ValueError(
                 f"non_local_layers should be distinct indices in [0, {num_layers}), got {nl}"
             )
-        ar_init_t = ar_init_tuple(ar_init)
         cell_kwargs: dict[str, Any] = {}
         if frame_size is not None:
             if not isinstance(frame_size, tuple | list) or len(frame_size) != 2:
@@ -187,24 +179,16 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             if frame_size is None:
                 raise ValueError(f"frame_size (H, W) is needed for cell={cell!r}, got None")
             cell_kwargs["size"] = (frame_size[0] // patch_size, frame_size[1] // patch_size)
-        arma: dict[str, Any] = {
-            "ar_init": ar_init_t,
-            "boundary": boundary,
-            "reparam": reparam,
-            "ar_eps": ar_eps,
-            "method": method,
-        }
+        self._store_config(
+            locals(), non_local_layers=nl, non_local_sub_sample=bool(non_local_sub_sample)
+        )
+        cfg = self.config
+        arma_options = {name: getattr(cfg, name) for name in ARMA_DEFAULTS}
         if not is_arma(layer):
-            for name, v in arma.items():
+            for name, v in arma_options.items():
                 if v != ARMA_DEFAULTS[name]:
                     raise ValueError(f"{name}={v!r} needs an ARMA layer kind, got layer={layer!r}")
-            arma = {}
-        self._store_config(
-            locals(),
-            ar_init=ar_init_t,
-            non_local_layers=nl,
-            non_local_sub_sample=bool(non_local_sub_sample),
-        )
+            arma_options = {}
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.num_layers, self.block_size = num_layers, block_size
         self.num_blocks = num_layers // block_size
@@ -232,7 +216,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     dilation=dilation,
                     ar_order=ar_order,
                     **cell_kwargs,
-                    **arma,
+                    **arma_options,
                 )
             )
         self.cells = nn.ModuleList(self._cells)

@@ -8,14 +8,14 @@ stride 1, so swapping the kind never changes a model's shapes.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, Literal, TypedDict, Unpack, get_args
 
 from torch import nn
 
-from arma_core import ARMA2d
-from arma_stability import DEFAULT_EPS
+from arma_core import ARMA2d, ARMAOptions
 
 from ._checks import positive_int
+from .config import option_defaults
 
 __all__ = [
     "ARMA_DEFAULTS",
@@ -33,14 +33,9 @@ LayerKind = Literal["conv", "dilated", "arma", "dilated-arma"]
 #: The valid layer kinds, in the papers' order.
 LAYER_KINDS: tuple[LayerKind, ...] = get_args(LayerKind)
 _DEFAULT_DILATION: dict[LayerKind, int] = {"conv": 1, "dilated": 2, "arma": 1, "dilated-arma": 2}
-#: The ARMA options a model passes through, at [`arma_core.ARMA2d`][arma_core.ARMA2d]'s defaults.
-ARMA_DEFAULTS: dict[str, Any] = {
-    "ar_init": 0.0,
-    "boundary": "circular",
-    "reparam": "stable",
-    "ar_eps": DEFAULT_EPS,
-    "method": "auto",
-}
+#: The ARMA options a model passes through ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]'s
+#: keys), at [`arma_core.ARMA2d`][arma_core.ARMA2d]'s defaults (read from its signature).
+ARMA_DEFAULTS: dict[str, Any] = option_defaults(ARMAOptions)
 _ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
 
 
@@ -78,7 +73,7 @@ def make_conv2d(
     groups: int = 1,
     bias: bool = True,
     ar_order: int = 1,
-    **arma_options: Any,
+    **arma_options: Unpack[ARMAOptions],
 ) -> nn.Conv2d:
     """A 2D convolution of the given kind with "same" padding.
 
@@ -95,8 +90,9 @@ def make_conv2d(
             and 2 for ``"dilated"``/``"dilated-arma"``.
         ar_order: stages of length-3 AR factors per axis for the ARMA kinds (1 = the papers'
             AR kernel 3×3); ignored by the plain kinds.
-        **arma_options: passed to [`arma_core.ARMA2d`][arma_core.ARMA2d] (``ar_init``, ``boundary``,
-            ``reparam``, ``ar_eps``, ``method``); rejected for the plain kinds.
+        **arma_options: [`arma_core.ARMAOptions`][arma_core.ARMAOptions] (``ar_init``,
+            ``boundary``, ``reparam``, ``ar_eps``, ``method``), passed to
+            [`arma_core.ARMA2d`][arma_core.ARMA2d]; rejected for the plain kinds.
 
     Returns:
         ``nn.Conv2d`` or ``arma_core.ARMA2d`` (a subclass of it): input ``(N, C_in, H, W)`` ->

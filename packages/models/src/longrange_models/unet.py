@@ -18,15 +18,14 @@ Legend: N batch, C channels, H height, W width, w ``width``, D ``depth``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, Unpack, get_args
 
 import torch
 from torch import Tensor, nn
 
-from arma_core import Boundary, Method
-from arma_stability import Reparam
+from arma_core import ARMAOptions
 
-from ._checks import ar_init_tuple, positive_ints
+from ._checks import positive_ints
 from .config import ConfigMixin
 from .factory import LayerKind, check_layer_kind, conv_kwargs, is_arma, make_conv2d
 from .non_local import NonLocal2d
@@ -114,12 +113,9 @@ class UNet(ConfigMixin, nn.Module):
         non_local_sub_sample: max-pool its keys and values by 2.
         batch_norm: BatchNorm after every factory convolution.
         upsample: ``"nearest"`` (the authors' code), ``"bilinear"`` or ``"transposed"``.
-        ar_init: ARMA options (see ``arma_core.ARMA2d``);
-            leave them at their defaults for the plain kinds.
-        boundary: as ``ar_init``.
-        reparam: as ``ar_init``.
-        ar_eps: as ``ar_init``.
-        method: as ``ar_init``.
+        **arma: the ARMA layers' options
+            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
 
     ``UNet.preset(name, **overrides)`` builds one of the papers' models
     [`UNET_PRESETS`][longrange_models.UNET_PRESETS] (``"unet"``, ``"arma_unet"``, ``"nl_unet"``,
@@ -142,11 +138,7 @@ class UNet(ConfigMixin, nn.Module):
         non_local_sub_sample: bool = False,
         batch_norm: bool = True,
         upsample: UpsampleMode = "nearest",
-        ar_init: float | tuple[float, float] | list[float] = 0.0,
-        boundary: Boundary = "circular",
-        reparam: Reparam = "stable",
-        ar_eps: float | None = None,
-        method: Method = "auto",
+        **arma: Unpack[ARMAOptions],
     ) -> None:
         super().__init__()
         positive_ints(in_channels=in_channels, out_channels=out_channels, width=width, depth=depth)
@@ -155,7 +147,6 @@ class UNet(ConfigMixin, nn.Module):
             raise ValueError(f"upsample should be one of {UPSAMPLE_MODES}, got {upsample!r}")
         self._store_config(
             locals(),
-            ar_init=ar_init_tuple(ar_init),
             non_local=bool(non_local),
             non_local_sub_sample=bool(non_local_sub_sample),
             batch_norm=bool(batch_norm),
