@@ -40,10 +40,13 @@ from longrange_models.sequence import (
 __all__ = [
     "CLASSIFIERS",
     "MEMORY_CELLS",
-    "ARMAConvNet",
-    "LSTMClassifier",
+    "ARMABlocks",
+    "LSTMBody",
     "MemoryModel",
+    "PooledClassifier",
+    "arma_classifier",
     "build_network",
+    "lstm_classifier",
 ]
 
 _M = TypeVar("_M", bound=nn.Module)
@@ -62,63 +65,83 @@ def _length_mask(x: Tensor, lengths: Tensor) -> Tensor:
     return (pos < lengths.to(x.device)[:, None]).to(x.dtype)[:, None, :]
 
 
-class ARMAConvNet(nn.Module):
-    """Residual ARMA1d conv net: encoder, ``num_blocks`` x [ARMA1d 3-tap, BatchNorm, GELU] with
-    skips, masked mean pooling, linear head. ``(x, lengths) -> (N, K)``.
+class PooledClassifier(nn.Module):
+    """The app's own classifiers: input encoder, a body, masked mean over time, linear head.
+    ``(x, lengths) -> (N, K)``.
+
+    Args:
+        body: ``C -> (module, H)``: the body for ``C`` encoder channels and its output width;
+            the module maps ``(h (N, C, L), lengths (N,)) -> (N, H, L)``. It is built after the
+            encoder and before the head (the parameters' draw order).
+        num_classes, in_channels, num_tokens: as [`SequenceInput`][longrange_models.SequenceInput]
+            and the ``K`` classes.
+        channels: ``C``, the encoder's output width.
+    """
+
+    def __init__(
+        self,
+        body: Callable[[int], tuple[nn.Module, int]],
+        num_classes: int,
+        in_channels: int | None,
+        num_tokens: int | None,
+        channels: int,
+    ) -> None:
+        super().__init__()
+        self.channels = channels
+        self.encoder = SequenceInput(channels, in_channels, num_tokens)
+        self.body, width = body(channels)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        return self.head(masked_mean(self.body(self.encoder(x), lengths), lengths))
+
+
+class ARMABlocks(nn.Module):
+    """``num_blocks`` x [ARMA1d 3-tap, BatchNorm, GELU] with skips: ``(N, C, L) -> (N, C, L)``.
 
     The AR filter is not causal: padded positions are zeroed before every block, and the AR
     solve uses a zero boundary, but a padded batch still differs from the unpadded one (the AR
     response of a valid position reaches past the real end); use MultiresNet where this matters.
     """
 
-    def __init__(
-        self,
-        num_classes: int,
-        in_channels: int | None = None,
-        num_tokens: int | None = None,
-        channels: int = 32,
-        num_blocks: int = 4,
-        ar_order: int = 1,
-    ) -> None:
+    def __init__(self, channels: int, num_blocks: int, ar_order: int = 1) -> None:
         super().__init__()
-        self.encoder = SequenceInput(channels, in_channels, num_tokens)
         self.convs = nn.ModuleList(
             ARMA1d(channels, channels, 3, padding=1, ar_order=ar_order, boundary="zero")
             for _ in range(num_blocks)
         )
         self.norms = nn.ModuleList(nn.BatchNorm1d(channels) for _ in range(num_blocks))
-        self.head = nn.Linear(channels, num_classes)
 
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        h = self.encoder(x)
+    def forward(self, h: Tensor, lengths: Tensor) -> Tensor:
         mask = _length_mask(h, lengths)
         for conv, norm in zip(self.convs, self.norms, strict=True):
             h = h + F.gelu(norm(conv(h * mask)))
-        return self.head(masked_mean(h, lengths))
+        return h
 
 
-class LSTMClassifier(nn.Module):
-    """LSTM baseline: encoder, ``num_layers`` LSTM layers of ``hidden`` units, masked mean of
-    the outputs over time, linear head. ``(x, lengths) -> (N, K)``. Causal, so padding after the
-    real length changes nothing."""
+class LSTMBody(nn.Module):
+    """``num_layers`` LSTM layers of ``hidden`` units over time: ``(N, C, L) -> (N, hidden, L)``.
+    Causal, so padding after the real length changes nothing."""
 
-    def __init__(
-        self,
-        num_classes: int,
-        in_channels: int | None = None,
-        num_tokens: int | None = None,
-        channels: int = 32,
-        hidden: int = 64,
-        num_layers: int = 1,
-    ) -> None:
+    def __init__(self, channels: int, hidden: int, num_layers: int = 1) -> None:
         super().__init__()
-        self.encoder = SequenceInput(channels, in_channels, num_tokens)
         self.lstm = nn.LSTM(channels, hidden, num_layers, batch_first=True)
-        self.head = nn.Linear(hidden, num_classes)
 
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        out, _ = self.lstm(self.encoder(x).transpose(1, 2))  # (N, L, H)
-        return self.head(masked_mean(out.transpose(1, 2), lengths))
+    def forward(self, h: Tensor, lengths: Tensor) -> Tensor:
+        out, _ = self.lstm(h.transpose(1, 2))  # (N, L, H)
+        return out.transpose(1, 2)
+
+
+def arma_classifier(channels: int, num_blocks: int, **io: Any) -> PooledClassifier:
+    """The residual ARMA1d conv net: [`ARMABlocks`][apps.sequence_classification.models.ARMABlocks]
+    in a [`PooledClassifier`][apps.sequence_classification.models.PooledClassifier]."""
+    return PooledClassifier(lambda c: (ARMABlocks(c, num_blocks), c), channels=channels, **io)
+
+
+def lstm_classifier(channels: int, hidden: int, **io: Any) -> PooledClassifier:
+    """The LSTM baseline: [`LSTMBody`][apps.sequence_classification.models.LSTMBody] in a
+    [`PooledClassifier`][apps.sequence_classification.models.PooledClassifier]."""
+    return PooledClassifier(lambda c: (LSTMBody(c, hidden), hidden), channels=channels, **io)
 
 
 class MultiresClassifier(nn.Module):
@@ -236,29 +259,28 @@ def build_network(spec: dict[str, Any], model: str, **kw: Any) -> tuple[nn.Modul
             net = multires
         info["multiresnet"] = cfg
     elif model == "arma":
-        arma = _sized(
-            lambda c: ARMAConvNet(channels=c, num_blocks=kw["num_blocks"], **io),
+        net = _sized(
+            lambda c: arma_classifier(c, kw["num_blocks"], **io),
             budget,
             kw["channels"],
         )
-        info["channels"] = arma.head.in_features
-        net = arma
+        info["channels"] = net.channels
     elif model == "lstm":
 
-        def lstm(h: int, c: int) -> LSTMClassifier:
-            return LSTMClassifier(channels=c, hidden=h, **io)
+        def lstm(h: int, c: int) -> PooledClassifier:
+            return lstm_classifier(c, h, **io)
 
         rnn = _sized(lambda h: lstm(h, kw["channels"]), budget, kw["hidden"])
         if budget is not None:  # fill the rest: the best (hidden, input encoding) pair near it
-            top = rnn.lstm.hidden_size
+            top = rnn.head.in_features
             pairs = []
             for h in range(top, max(0, top - 8), -1):
                 c = widest(functools.partial(_lstm_count, lstm, h), budget)
                 pairs.append((count_parameters(lstm(h, c)), h, c))
             _, h, c = max(p for p in pairs if p[0] <= budget)
             rnn = lstm(h, c)
-        info["hidden"] = rnn.lstm.hidden_size
-        info["channels"] = rnn.lstm.input_size
+        info["hidden"] = rnn.head.in_features
+        info["channels"] = rnn.channels
         net = rnn
     elif model == "transformer":
         t_kw = {
