@@ -16,6 +16,7 @@ from torch import nn
 import longrange_models as lm
 from arma_core import ARMA2d, ARMAOptions
 from longrange_models.config import ConfigMixin, expanded_parameters, literal_type, option_defaults
+from multires_core import MultiresConv1d
 
 # (model class, its public config name, the smallest constructor arguments)
 MODELS = [
@@ -35,11 +36,14 @@ IDS = [m.__name__ for m, _, _ in MODELS]
 
 
 #: The layers whose signatures hold the defaults of the models' option groups.
-CONSUMERS = (ARMA2d,)
+CONSUMERS = {
+    ARMAOptions: (ARMA2d,),
+    lm.MultiresBlockOptions: (lm.MultiresBlock, MultiresConv1d),
+}
 
 
-def _consumer_default(name):
-    for layer in CONSUMERS:
+def _consumer_default(options, name):
+    for layer in CONSUMERS[options]:
         p = inspect.signature(layer).parameters.get(name)
         if p is not None and p.kind is not p.VAR_KEYWORD:
             return p.default
@@ -57,7 +61,7 @@ def _constructor_arguments(model):
             continue
         (options,) = get_args(eval(p.annotation, init.__globals__))  # Unpack[Options]
         out += [
-            inspect.Parameter(key, p.KEYWORD_ONLY, default=_consumer_default(key))
+            inspect.Parameter(key, p.KEYWORD_ONLY, default=_consumer_default(options, key))
             for key in options.__annotations__
         ]
     return out
@@ -184,6 +188,28 @@ def test_arma_options_are_one_group_at_the_layers_defaults(model, kwargs):
     assert all(m.boundary == "zero" and m.method == "matmul" for m in layers)
     with pytest.raises(TypeError, match=r"unexpected keyword arguments \['colour'\]"):
         model(**kwargs, colour="red")
+
+
+MULTIRES_MODELS = [
+    (lm.MultiresNet, {"num_classes": 2, "in_channels": 1, "seq_len": 8, "channels": 2}),
+    (lm.MultiresAR, {"in_channels": 1, "seq_len": 8, "channels": 2, "num_blocks": 1}),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs"), MULTIRES_MODELS, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_multires_block_options_are_one_group_at_the_layers_defaults(model, kwargs):
+    built = model(**kwargs)
+    for key in lm.MultiresBlockOptions.__annotations__:
+        assert getattr(built.config, key) == _consumer_default(lm.MultiresBlockOptions, key), key
+    uniform = model(**kwargs, tree_select="uniform", memory_size=3, norm="batch", prenorm=True)
+    assert model.from_config(uniform.to_config()).config == uniform.config
+    for block in uniform.blocks:
+        assert (block.layer.conv.tree_select, block.layer.conv.memory_size) == ("uniform", 3)
+        assert (block.norm_kind, block.prenorm) == ("batch", True)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['tree'\]"):
+        model(**kwargs, tree="uniform")
 
 
 class _Options(TypedDict, total=False):

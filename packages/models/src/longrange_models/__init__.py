@@ -69,6 +69,7 @@ from .multires_ar import AR_PRESETS, ARState, MultiresAR, MultiresARConfig
 from .multiresnet import (
     NORMS,
     MultiresBlock,
+    MultiresBlockOptions,
     MultiresNet,
     MultiresNetConfig,
     NormKind,
@@ -140,6 +141,7 @@ __all__ = [
     "MultiresAR",
     "MultiresARConfig",
     "MultiresBlock",
+    "MultiresBlockOptions",
     "MultiresNet",
     "MultiresNetConfig",
     "NonLocal2d",

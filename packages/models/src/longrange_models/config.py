@@ -15,7 +15,8 @@ keeps the (normalised) arguments as ``self.config``. Then:
 
 Option groups: a constructor may take a group of options that belongs to a layer it builds as
 ``**name: Unpack[SomeOptions]`` (a ``TypedDict(total=False)`` defined once, by the package that
-owns the layer, e.g. [`arma_core.ARMAOptions`][arma_core.ARMAOptions]). The config then has one
+owns the layer: [`arma_core.ARMAOptions`][arma_core.ARMAOptions],
+[`multires_core.MultiresConvOptions`][multires_core.MultiresConvOptions]). The config then has one
 field per key of the ``TypedDict``, after the named arguments, whose default is the consuming
 layer's own: the ``TypedDict``'s ``__defaults_from__`` names that callable and
 [`option_defaults`][longrange_models.config.option_defaults] reads its signature, so a default is

@@ -36,7 +36,7 @@ import importlib.util
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Unpack, cast
 
 import torch
 from torch import Tensor, nn
@@ -55,7 +55,7 @@ from .logistic_mixture import (
     mixture_params,
     mixture_sample_from_noise,
 )
-from .multiresnet import MultiresBlock, NormKind, _positive_int, block_stack
+from .multiresnet import MultiresBlock, MultiresBlockOptions, _positive_int, block_stack
 
 __all__ = [
     "AR_PAPER_PARAMETERS",
@@ -99,15 +99,13 @@ class MultiresAR(_ARSampler, ConfigMixin, nn.Module):
         channels: width ``D``.
         num_blocks: number of blocks.
         kernel_size: ``K`` of every MultiresConv.
-        depth: tree depth ``J`` (default from ``seq_len``).
-        tree_select: ``"fading"`` or ``"uniform"``.
-        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
-        init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
         num_mixtures: logistic components ``M``.
         dropout: channel dropout (see [`MultiresBlock`][longrange_models.MultiresBlock]).
-        norm: ``"layer"``, ``"batch"`` or ``"none"``.
-        prenorm: pre-norm blocks instead of the paper's post-norm.
-        method: the MultiresConv's forward path.
+        **block: the blocks' options
+            ([`MultiresBlockOptions`][longrange_models.MultiresBlockOptions]: the tree's
+            ``depth`` (default from ``seq_len``), ``tree_select``, ``memory_size``, ``init``,
+            ``method`` and the blocks' ``norm`` and ``prenorm``, pre-norm blocks instead of the
+            paper's post-norm; defaults those of the layers).
 
     ``MultiresAR.preset(name, **overrides)`` builds the paper's model ``name`` (a key of
     [`AR_PRESETS`][longrange_models.AR_PRESETS]); the config dataclass is ``MultiresARConfig``.
@@ -122,15 +120,9 @@ class MultiresAR(_ARSampler, ConfigMixin, nn.Module):
         channels: int = 512,
         num_blocks: int = 48,
         kernel_size: int = 4,
-        depth: int | None = None,
-        tree_select: str = "fading",
-        memory_size: int | None = None,
-        init: str = "xavier",
         num_mixtures: int = 10,
         dropout: float = 0.1,
-        norm: NormKind = "layer",
-        prenorm: bool = False,
-        method: str = "auto",
+        **block: Unpack[MultiresBlockOptions],
     ) -> None:
         super().__init__()
         if isinstance(in_channels, bool) or in_channels not in (1, 3):

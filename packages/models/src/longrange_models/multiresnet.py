@@ -16,23 +16,23 @@ Every block is causal, so padding *after* a sequence's valid positions changes n
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, Unpack, get_args
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from multires_core import MultiresLayer, StreamState
+from multires_core import MultiresConvOptions, MultiresLayer, StreamState
 
 from ._sequence_input import check_one_source, source_repr
-from .config import ConfigMixin
+from .config import ConfigMixin, expanded_parameters
 
 __all__ = [
     "NORMS",
     "PAPER_PARAMETERS",
     "PRESETS",
     "MultiresBlock",
+    "MultiresBlockOptions",
     "MultiresNet",
     "MultiresNetConfig",
     "NormKind",
@@ -78,33 +78,29 @@ class MultiresBlock(nn.Module):
         channels: ``C``.
         kernel_size: ``K`` of the MultiresConv
             ([`multires_core.MultiresConv1d`][multires_core.MultiresConv1d]).
-        depth: tree depth ``J``; default from ``seq_len`` (give one of them).
-        seq_len: the length the default depth ``ceil(log2((L − 1)/(K − 1) + 1))`` is for.
-        tree_select: ``"fading"`` or ``"uniform"``.
-        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
-        init: ``"xavier"`` or an orthogonal PyWavelets wavelet name for the filters.
-        method: the MultiresConv's forward path, ``"auto"``, ``"fft"`` or ``"tree"``.
+        seq_len: the length the default tree depth ``ceil(log2((L − 1)/(K − 1) + 1))`` is for
+            (give it or the option ``depth``).
         dropout: channel dropout after GELU and after GLU (Sec. 3.5).
         norm: ``"layer"`` (LayerNorm over channels at each position), ``"batch"``
             (BatchNorm1d) or ``"none"``.
         prenorm: normalise the branch input instead of the block output.
         extra_conv: the extra 1×1 convolution after GLU of the autoregressive model (Sec. 5.4).
+        **conv: the MultiresConv's tree options
+            ([`multires_core.MultiresConvOptions`][multires_core.MultiresConvOptions]:
+            ``depth``, ``tree_select``, ``memory_size``, ``init``, ``method``; defaults
+            ``MultiresConv1d``'s).
     """
 
     def __init__(
         self,
         channels: int,
         kernel_size: int = 2,
-        depth: int | None = None,
         seq_len: int | None = None,
-        tree_select: str = "fading",
-        memory_size: int | None = None,
-        init: str = "xavier",
         dropout: float = 0.0,
         norm: NormKind = "layer",
         prenorm: bool = False,
         extra_conv: bool = False,
-        method: str = "auto",
+        **conv: Unpack[MultiresConvOptions],
     ) -> None:
         super().__init__()
         _positive_int("channels", channels)
@@ -116,17 +112,7 @@ class MultiresBlock(nn.Module):
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         self.channels, self.dropout_p, self.norm_kind = channels, float(dropout), norm
         self.prenorm, self.extra_conv = bool(prenorm), bool(extra_conv)
-        self.layer = MultiresLayer(
-            channels,
-            kernel_size,
-            depth,
-            seq_len,
-            tree_select,
-            memory_size,
-            init,
-            method,
-            dropout=dropout,
-        )
+        self.layer = MultiresLayer(channels, kernel_size, seq_len=seq_len, dropout=dropout, **conv)
         self.mix = nn.Conv1d(channels, 2 * channels, 1)
         self.dropout = nn.Dropout1d(dropout) if dropout > 0 else nn.Identity()
         self.out = nn.Conv1d(channels, channels, 1) if extra_conv else None
@@ -219,11 +205,32 @@ class MultiresBlock(nn.Module):
         return s
 
 
+class MultiresBlockOptions(MultiresConvOptions, total=False):
+    """The options of every [`MultiresBlock`][longrange_models.MultiresBlock] of a model that the
+    model passes through unchanged: the MultiresConv's tree options
+    ([`multires_core.MultiresConvOptions`][multires_core.MultiresConvOptions]: ``depth``,
+    ``tree_select``, ``memory_size``, ``init``, ``method``) and the block's ``norm`` and
+    ``prenorm``.
+
+    Every key is optional; a key left out takes its default where it is used
+    (``MultiresBlock``'s signature, ``MultiresConv1d``'s for the tree options), named by
+    ``MultiresBlockOptions.__defaults_from__``. Models take the group as
+    ``**block: Unpack[MultiresBlockOptions]``.
+    """
+
+    norm: NormKind
+    prenorm: bool
+
+
+#: The block whose signature holds the options' defaults (read, not repeated, by the models).
+setattr(MultiresBlockOptions, "__defaults_from__", MultiresBlock)  # noqa: B010
+
+
 def block_stack(config: Any, **extra: Any) -> nn.ModuleList:
     """``config.num_blocks`` [`MultiresBlock`][longrange_models.MultiresBlock]s, each built from
-    the fields of a model's ``config`` that are MultiresBlock arguments (same names), and
-    ``extra`` (e.g. ``extra_conv=True``)."""
-    names = [n for n in inspect.signature(MultiresBlock).parameters if hasattr(config, n)]
+    the fields of a model's ``config`` that are MultiresBlock arguments (same names; its option
+    group's keys included), and ``extra`` (e.g. ``extra_conv=True``)."""
+    names = [p.name for p in expanded_parameters(MultiresBlock) if hasattr(config, p.name)]
     args = {n: getattr(config, n) for n in names} | extra
     return nn.ModuleList(MultiresBlock(**args) for _ in range(config.num_blocks))
 
@@ -297,16 +304,15 @@ class MultiresNet(ConfigMixin, nn.Module):
         channels: width ``C``.
         num_blocks: number of [`MultiresBlock`][longrange_models.MultiresBlock].
         kernel_size: ``K`` of every MultiresConv.
-        depth: tree depth ``J``; default ``ceil(log2((seq_len − 1)/(K − 1) + 1))``.
-        seq_len: the length the default depth is for.
-        tree_select: ``"fading"`` or ``"uniform"``.
-        memory_size: memory coefficients of the ``"uniform"`` TreeSelect.
-        init: ``"xavier"`` or a PyWavelets wavelet name for the filters.
+        seq_len: the length the default tree depth
+            ``ceil(log2((seq_len − 1)/(K − 1) + 1))`` is for (give it or the option ``depth``).
         dropout: channel dropout in every block (see
             [`MultiresBlock`][longrange_models.MultiresBlock]).
-        norm: ``"layer"``, ``"batch"`` or ``"none"`` ([`NormKind`][longrange_models.NormKind]).
-        prenorm: pre-norm blocks (then one more norm before the pooling).
-        method: the MultiresConv's forward path.
+        **block: the blocks' options
+            ([`MultiresBlockOptions`][longrange_models.MultiresBlockOptions]: the tree's
+            ``depth``, ``tree_select``, ``memory_size``, ``init``, ``method`` and the blocks'
+            ``norm``, ``"layer"``, ``"batch"`` or ``"none"``, and ``prenorm``, pre-norm blocks,
+            then one more norm before the pooling; defaults those of the layers).
 
     ``MultiresNet.preset(name, **overrides)`` builds the paper's configuration ``name`` (a key of
     [`PRESETS`][longrange_models.MULTIRESNET_PRESETS]); the config dataclass is
@@ -323,15 +329,9 @@ class MultiresNet(ConfigMixin, nn.Module):
         channels: int = 256,
         num_blocks: int = 10,
         kernel_size: int = 2,
-        depth: int | None = None,
         seq_len: int | None = None,
-        tree_select: str = "fading",
-        memory_size: int | None = None,
-        init: str = "xavier",
         dropout: float = 0.0,
-        norm: NormKind = "layer",
-        prenorm: bool = False,
-        method: str = "auto",
+        **block: Unpack[MultiresBlockOptions],
     ) -> None:
         super().__init__()
         _positive_int("num_classes", num_classes)
@@ -344,8 +344,9 @@ class MultiresNet(ConfigMixin, nn.Module):
         else:
             self.encoder = nn.Embedding(_positive_int("num_tokens", num_tokens), channels)
         self._store_config(locals())
-        self.blocks = block_stack(self.config)
-        self.final_norm = make_norm(norm, channels) if prenorm else None
+        cfg = self.config
+        self.blocks = block_stack(cfg)
+        self.final_norm = make_norm(cfg.norm, channels) if cfg.prenorm else None
         self.head = nn.Linear(channels, num_classes)
 
     def encode(self, x: Tensor) -> Tensor:

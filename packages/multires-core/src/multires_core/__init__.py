@@ -1,13 +1,14 @@
 """multires_core: MultiresConv — a shared-filter dilated causal convolution tree (wavelet MRA).
 
 The operator ([`multires_conv`][multires_core.multires_conv],
-[`MultiresConv1d`][multires_core.MultiresConv1d], [`MultiresLayer`][multires_core.MultiresLayer]),
+[`MultiresConv1d`][multires_core.MultiresConv1d], [`MultiresLayer`][multires_core.MultiresLayer];
+its tree options as one type, [`MultiresConvOptions`][multires_core.MultiresConvOptions]),
 its TreeSelect memories, exact streaming, DWT/SWT equal to PyWavelets, and filter algebra.
 """
 
 from .dwt import MODES, swt, wavedec
 from .filters import compose_strided, equivalent_filters, wavelet_filters
-from .layers import MultiresConv1d, MultiresLayer
+from .layers import MultiresConv1d, MultiresConvOptions, MultiresLayer
 from .streaming import (
     STEP_PATHS,
     StreamState,
@@ -36,6 +37,7 @@ __all__ = [
     "STEP_PATHS",
     "TREE_SELECTS",
     "MultiresConv1d",
+    "MultiresConvOptions",
     "MultiresLayer",
     "StreamState",
     "causal_conv",

@@ -1,10 +1,11 @@
 """``MultiresConv1d`` and ``MultiresLayer`` modules (see
-[`multires_core.multires_conv`][multires_core.multires_conv])."""
+[`multires_core.multires_conv`][multires_core.multires_conv]), and their tree options as one type,
+[`MultiresConvOptions`][multires_core.MultiresConvOptions]."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import Tensor, nn
@@ -14,7 +15,7 @@ from .filters import wavelet_filters
 from .streaming import StreamState, _step, init_stream, stream_step, stream_step_at
 from .tree import METHODS, TREE_SELECTS, default_depth, multires_conv
 
-__all__ = ["MultiresConv1d", "MultiresLayer"]
+__all__ = ["MultiresConv1d", "MultiresConvOptions", "MultiresLayer"]
 
 
 class MultiresConv1d(nn.Module):
@@ -144,6 +145,29 @@ class MultiresConv1d(nn.Module):
         if self.init != "xavier":
             s += f", init={self.init!r}"
         return s
+
+
+class MultiresConvOptions(TypedDict, total=False):
+    """The options of [`MultiresConv1d`][multires_core.MultiresConv1d]'s tree that models built on
+    it pass through unchanged: ``depth``, ``tree_select``, ``memory_size``, ``init``, ``method``
+    (see the layer for each one's meaning). ``channels``, ``kernel_size`` and ``seq_len``, which
+    models set themselves, are not in the group.
+
+    Every key is optional; a key left out takes the layer's default. A model takes the group as
+    ``**conv: Unpack[MultiresConvOptions]`` (PEP 692), so a type checker checks the names and
+    types at its call sites. ``MultiresConvOptions.__defaults_from__`` is ``MultiresConv1d``,
+    whose signature holds the defaults (``longrange_models.config.option_defaults`` reads them).
+    """
+
+    depth: int | None
+    tree_select: str
+    memory_size: int | None
+    init: str
+    method: str
+
+
+#: The layer whose signature holds the options' defaults (read, not repeated, by the models).
+setattr(MultiresConvOptions, "__defaults_from__", MultiresConv1d)  # noqa: B010
 
 
 class MultiresLayer(nn.Module):
