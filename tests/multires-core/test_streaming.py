@@ -170,7 +170,8 @@ def test_fused_step_refuses_what_it_cannot_run_by_name(monkeypatch):
     with pytest.raises(ValueError, match="does not record autograd"):
         m.step(torch.randn(1, 3, requires_grad=True), state, "fused")
     monkeypatch.setattr(fused, "AVAILABLE", False)
-    with pytest.raises(ValueError, match=r"needs numba: pip install 'longrange-multires-core\[fast\]'"):
+    hint = r"needs numba: pip install 'longrange-multires-core\[fast\]'"
+    with pytest.raises(ValueError, match=hint):
         m.step(torch.randn(1, 3), state, "fused")
 
 
