@@ -164,31 +164,6 @@ def test_config_json_round_trip(name):
 # ---- errors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
-@pytest.mark.parametrize(
-    ("kwargs", "exc", "words"),
-    [
-        ({"layer": "rnn"}, ValueError, ["layer", "rnn"]),
-        ({"num_classes": 0}, ValueError, ["num_classes", "0"]),
-        ({"width": -2}, ValueError, ["width", "-2"]),
-        ({"in_channels": 1.0}, TypeError, ["in_channels", "float"]),
-        ({"reparam": "none"}, TypeError, ["reparam"]),  # an ARMA option with a plain conv
-    ],
-)
-def test_bad_arguments(name, kwargs, exc, words):
-    with pytest.raises(exc) as err:
-        MODELS[name](**kwargs)
-    for w in words:
-        assert w in str(err.value)
-
-
-def test_bad_vgg_head():
-    with pytest.raises(ValueError, match=r"dropout.*1\.5"):
-        VGG11(dropout=1.5)
-    with pytest.raises(ValueError, match="hidden"):
-        VGG11(hidden=[0])
-
-
 @pytest.mark.parametrize(
     ("name", "shape", "words"),
     [

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 from config_round_trip import assert_json_round_trip
-from sequence_nets import MULTIRES_BLOCK_ARGUMENT_ERRORS, seeded
+from sequence_nets import seeded
 
 from longrange_models.config import count_parameters
 from longrange_models.multiresnet import (
@@ -128,33 +128,6 @@ def test_config_json_round_trip():
     assert "num_tokens=7" in repr(model)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"num_tokens": 5}, "give exactly one of in_channels .*num_tokens=5"),
-        ({"in_channels": 0}, "in_channels should be a positive int, got 0"),
-        ({"num_classes": 0}, "num_classes should be a positive int, got 0"),
-        ({"num_blocks": -1}, "num_blocks should be a positive int, got -1"),
-        ({"seq_len": None}, "give depth or seq_len"),
-        *MULTIRES_BLOCK_ARGUMENT_ERRORS,
-    ],
-)
-def test_bad_constructor_arguments_name_themselves(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        real_net(**kwargs)
-
-
-def test_bad_inputs_name_themselves():
-    model = real_net()
-    with pytest.raises(ValueError, match=r"x should be a Tensor\[N, C_in=3, L\], got \(2, 4, 5\)"):
-        model(torch.randn(2, 4, 5))
-    with pytest.raises(ValueError, match=r"lengths should be in \[1, L=5\], got \[0, 5\]"):
-        model(torch.randn(2, 3, 5), lengths=torch.tensor([0, 5]))
-    with pytest.raises(ValueError, match=r"lengths should be a Tensor\[N=2\], got \(3,\)"):
-        model(torch.randn(2, 3, 5), lengths=torch.tensor([1, 2, 3]))
-    with pytest.raises(TypeError, match=r"lengths should be an integer tensor, got torch\.float32"):
-        model(torch.randn(2, 3, 5), lengths=torch.tensor([1.0, 2.0]))
-    with pytest.raises(TypeError, match=r"x should hold integer token ids, got torch\.float32"):
-        token_net()(torch.zeros(2, 5))
+def test_bad_preset_name():
     with pytest.raises(ValueError, match=r"name should be one of .*got 'imdb'"):
         MultiresNet.preset("imdb")

@@ -201,25 +201,6 @@ def test_config_json_round_trip():
 # ---- errors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "exc", "words"),
-    [
-        ({"layer": "lstm"}, ValueError, ["layer", "lstm"]),
-        ({"width": 0}, ValueError, ["width", "0"]),
-        ({"depth": -1}, ValueError, ["depth", "-1"]),
-        ({"in_channels": 0}, ValueError, ["in_channels", "0"]),
-        ({"width": 2.5}, TypeError, ["width", "float"]),
-        ({"upsample": "cubic"}, ValueError, ["upsample", "cubic"]),
-        ({"boundary": "zero"}, TypeError, ["boundary"]),  # an ARMA option with a plain conv
-    ],
-)
-def test_bad_arguments(kwargs, exc, words):
-    with pytest.raises(exc) as err:
-        UNet(**{**SMALL, **kwargs})
-    for w in words:
-        assert w in str(err.value)
-
-
 def test_bad_preset_name():
     with pytest.raises(ValueError, match="unet_xl"):
         UNet.preset("unet_xl")

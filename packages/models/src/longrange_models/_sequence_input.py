@@ -19,7 +19,14 @@ from torch import Tensor, nn
 
 from ._checks import positive_int
 
-__all__ = ["SequenceInput", "check_lengths", "check_one_source", "padding_mask", "source_repr"]
+__all__ = [
+    "SequenceInput",
+    "check_lengths",
+    "check_one_source",
+    "check_sequence_input",
+    "padding_mask",
+    "source_repr",
+]
 
 
 def _shape(x: object) -> object:
@@ -65,22 +72,29 @@ class SequenceInput(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Reals ``x (Tensor[N, C_in, L])`` or token ids ``x (Tensor[N, L])`` ->
         ``Tensor[N, D, L]``."""
+        check_sequence_input(x, self.in_channels, self.num_tokens)
         if self.num_tokens is not None:
-            if not isinstance(x, Tensor) or x.ndim != 2:
-                raise ValueError(f"x should be a Tensor[N, L] of token ids, got {_shape(x)}")
-            if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-                raise TypeError(f"x should hold integer token ids, got {x.dtype}")
-            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.num_tokens):
-                got = (int(x.min()), int(x.max()))
-                raise ValueError(f"x should hold token ids in [0, {self.num_tokens}), got {got}")
             return self.net(x).transpose(1, 2)
-        if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"x should be a Tensor[N, C_in={self.in_channels}, L], got {_shape(x)}"
-            )
-        if not x.is_floating_point():
-            raise TypeError(f"x should be real-valued, got {x.dtype}")
         return self.net(x)
+
+
+def check_sequence_input(x: Tensor, in_channels: int | None, num_tokens: int | None) -> None:
+    """Raise the error that names ``x`` unless it is a sequence model's input: token ids
+    ``Tensor[N, L]`` (integer, in ``[0, num_tokens)``) when ``num_tokens`` is given, else reals
+    ``Tensor[N, C_in=in_channels, L]``."""
+    if num_tokens is not None:
+        if not isinstance(x, Tensor) or x.ndim != 2:
+            raise ValueError(f"x should be a Tensor[N, L] of token ids, got {_shape(x)}")
+        if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+            raise TypeError(f"x should hold integer token ids, got {x.dtype}")
+        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= num_tokens):
+            got = (int(x.min()), int(x.max()))
+            raise ValueError(f"x should hold token ids in [0, {num_tokens}), got {got}")
+        return
+    if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != in_channels:
+        raise ValueError(f"x should be a Tensor[N, C_in={in_channels}, L], got {_shape(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"x should be real-valued, got {x.dtype}")
 
 
 def check_one_source(in_channels: int | None, num_tokens: int | None) -> None:

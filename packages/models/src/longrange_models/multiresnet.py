@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from multires_core import MultiresConvOptions, MultiresLayer, StreamState
 
-from ._sequence_input import check_one_source, source_repr
+from ._sequence_input import check_one_source, check_sequence_input, source_repr
 from .config import ConfigMixin, expanded_parameters
 
 __all__ = [
@@ -352,16 +352,9 @@ class MultiresNet(ConfigMixin, nn.Module):
     def encode(self, x: Tensor) -> Tensor:
         """Inputs to ``(N, C, L)`` features."""
         cfg = self.config
+        check_sequence_input(x, cfg.in_channels, cfg.num_tokens)
         if cfg.num_tokens is not None:
-            if not isinstance(x, Tensor) or x.ndim != 2:
-                shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-                raise ValueError(f"x should be a Tensor[N, L] of token ids, got {shape}")
-            if x.is_floating_point():
-                raise TypeError(f"x should hold integer token ids, got {x.dtype}")
             return self.encoder(x).transpose(1, 2)
-        if not isinstance(x, Tensor) or x.ndim != 3 or x.shape[1] != cfg.in_channels:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"x should be a Tensor[N, C_in={cfg.in_channels}, L], got {shape}")
         return self.encoder(x)
 
     def features(self, x: Tensor) -> Tensor:
