@@ -21,10 +21,10 @@ from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
 from apps.framework import AppModule, check_choice
-from arma_core import ARMA2d, ARMAOptions
+from arma_core import ARMA2d
 from arma_stability import REPARAMETERIZATIONS, Reparam
 from arma_stability.ztransform import stability_margin
-from longrange_models import LayerKind
+from longrange_models import Conv2dOptions, LayerKind
 from longrange_models.classifiers import VGG11, ResNet18
 
 from .data import ClassificationDataModule
@@ -46,15 +46,14 @@ def _is_nonfinite_error(err: ValueError) -> bool:
     return "finite" in text or "singular" in text
 
 
-class _NetArgs(ARMAOptions, total=False):
-    """The keyword arguments VGG11 and ResNet18 share (the ARMA options, ``ARMAOptions``, for
-    the ARMA layers only)."""
+class _NetArgs(Conv2dOptions, total=False):
+    """The keyword arguments VGG11 and ResNet18 share (their factory convolutions' options,
+    ``Conv2dOptions``: the layer kind, ``ar_order`` and, for the ARMA layers only, the ARMA
+    options)."""
 
     num_classes: int
     in_channels: int
-    layer: LayerKind
     width: int
-    ar_order: int
 
 
 class ClassificationModule(AppModule[ClassificationDataModule]):

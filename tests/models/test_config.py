@@ -38,15 +38,18 @@ IDS = [m.__name__ for m, _, _ in MODELS]
 #: The layers whose signatures hold the defaults of the models' option groups.
 CONSUMERS = {
     ARMAOptions: (ARMA2d,),
+    lm.Conv2dOptions: (lm.make_conv2d, ARMA2d),
     lm.MultiresBlockOptions: (lm.MultiresBlock, MultiresConv1d),
 }
+#: The defaults a group declares itself, for keys its layer requires (a call names its kind).
+GROUP_DEFAULTS = {lm.Conv2dOptions: {"layer": "conv"}}
 
 
 def _consumer_default(options, name):
     for layer in CONSUMERS[options]:
         p = inspect.signature(layer).parameters.get(name)
         if p is not None and p.kind is not p.VAR_KEYWORD:
-            return p.default
+            return GROUP_DEFAULTS[options][name] if p.default is p.empty else p.default
     raise AssertionError(f"no layer takes {name!r}")
 
 
@@ -190,6 +193,33 @@ def test_arma_options_are_one_group_at_the_layers_defaults(model, kwargs):
         model(**kwargs, colour="red")
 
 
+#: The keys Conv2dOptions adds to the ARMA options (make_conv2d's own).
+FACTORY = ("layer", "kernel_size", "ar_order")
+
+
+@pytest.mark.parametrize(("model", "kwargs"), ARMA_MODELS, ids=lambda v: getattr(v, "__name__", ""))
+def test_factory_options_are_one_group_at_make_conv2d_defaults(model, kwargs):
+    factory = inspect.signature(lm.make_conv2d).parameters
+    want = {
+        **lm.ARMA_DEFAULTS,
+        "layer": "conv",  # make_conv2d requires a kind; the group's own default
+        "kernel_size": factory["kernel_size"].default,
+        "ar_order": factory["ar_order"].default,
+    }
+    assert list(lm.Conv2dOptions.__annotations__) == [*ARMAOptions.__annotations__, *FACTORY]
+    assert want == lm.CONV2D_DEFAULTS
+    built = model(**kwargs)
+    assert {k: getattr(built.config, k) for k in want} == want
+    arma = model(**kwargs, layer="dilated-arma", kernel_size=5, ar_order=2)
+    assert [getattr(arma.config, k) for k in FACTORY] == ["dilated-arma", 5, 2]
+    layers = [m for m in arma.modules() if isinstance(m, ARMA2d)]
+    assert layers
+    assert all(m.kernel_size == (5, 5) and m.ar_order == 2 for m in layers)
+    assert model.from_config(arma.to_config()).config == arma.config
+    with pytest.raises(ValueError, match=r"layer should be one of .*, got 'conv2d'"):
+        model(**kwargs, layer="conv2d")
+
+
 MULTIRES_MODELS = [
     (lm.MultiresNet, {"num_classes": 2, "in_channels": 1, "seq_len": 8, "channels": 2}),
     (lm.MultiresAR, {"in_channels": 1, "seq_len": 8, "channels": 2, "num_blocks": 1}),
@@ -260,6 +290,26 @@ def test_option_groups_of_a_config():
     Orphan.__defaults_from__ = lambda: None  # type: ignore[attr-defined]
     with pytest.raises(TypeError, match=r"takes no \['ar_eps'\] of Orphan"):
         option_defaults(Orphan)
+
+
+def test_a_group_declares_the_defaults_its_layer_requires():
+    class Kind(TypedDict, total=False):
+        kind: str
+        ar_eps: float
+
+    def make(kind: str, *, ar_eps: float = 0.5) -> None:
+        """``kind`` has no default here: a call names it."""
+
+    Kind.__defaults_from__ = make  # type: ignore[attr-defined]
+    assert option_defaults(Kind) == {"kind": inspect.Parameter.empty, "ar_eps": 0.5}
+    Kind.__required_defaults__ = {"kind": "plain"}  # type: ignore[attr-defined]
+    assert option_defaults(Kind) == {"kind": "plain", "ar_eps": 0.5}
+    Kind.__required_defaults__ = {"kind": "plain", "ar_eps": 0.1}  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match=r"only keys that .*make requires, got \['ar_eps'\]"):
+        option_defaults(Kind)
+    Kind.__required_defaults__ = {"colour": 1}  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match=r"got \['colour'\]"):
+        option_defaults(Kind)
 
 
 def test_from_config_errors_name_the_problem():

@@ -48,7 +48,9 @@ from .convlstm_net import (
 from .convlstm_net import PRESETS as CONVLSTM_PRESETS
 from .factory import (
     ARMA_DEFAULTS,
+    CONV2D_DEFAULTS,
     LAYER_KINDS,
+    Conv2dOptions,
     LayerKind,
     arma_kwargs,
     check_layer_kind,
@@ -112,6 +114,7 @@ __all__ = [
     "ARMA_DEFAULTS",
     "AR_PRESETS",
     "CELLS",
+    "CONV2D_DEFAULTS",
     "CONVLSTM_PRESETS",
     "EMBEDDINGS",
     "LAYER_KINDS",
@@ -129,6 +132,7 @@ __all__ = [
     "ComplexGatedCell",
     "ComplexGatedCellConfig",
     "ConfigMixin",
+    "Conv2dOptions",
     "ConvGRUCell",
     "ConvLSTMCell",
     "ConvLSTMNet",

@@ -28,11 +28,11 @@ from typing import Any, Unpack
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from arma_core import ARMA2d, ARMAOptions
+from arma_core import ARMA2d
 
 from ._checks import positive_int, positive_ints
 from .config import ConfigMixin
-from .factory import LayerKind, conv_kwargs, is_arma, make_conv2d
+from .factory import Conv2dOptions, conv_kwargs, is_arma, make_conv2d
 
 __all__ = ["VGG11", "ResNet18", "ResNet18Config", "VGG11Config"]
 
@@ -72,30 +72,27 @@ class VGG11(ConfigMixin, nn.Module):
     Args:
         num_classes: number of output logits.
         in_channels: input channels.
-        layer: factory kind of the 8 convolutions (``"conv"``, ``"dilated"``, ``"arma"``, ...).
         width: channels of the first convolution ``w`` (stages w, 2w, 4w, 8w, 8w).
-        kernel_size: of the factory convolutions.
-        ar_order: AR stages per axis of the ARMA kinds.
         batch_norm: BatchNorm after every convolution.
         hidden: sizes of hidden Linear+ReLU layers of the head (``()`` = one Linear).
         dropout: dropout before each hidden layer of the head.
-        **arma: the ARMA layers' options
-            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
-            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
+        **conv: the 8 factory convolutions' options
+            ([`Conv2dOptions`][longrange_models.Conv2dOptions]: ``layer``, their kind
+            (``"conv"``, ``"dilated"``, ``"arma"``, ...), ``kernel_size``, ``ar_order``, AR
+            stages per axis of the ARMA kinds, and the ARMA options ``ar_init``, ``boundary``,
+            ``reparam``, ``ar_eps``, ``method``, for the ARMA kinds only; defaults
+            ``make_conv2d``'s and ``ARMA2d``'s, ``layer="conv"``).
     """
 
     def __init__(
         self,
         num_classes: int = 10,
         in_channels: int = 3,
-        layer: LayerKind = "conv",
         width: int = 64,
-        kernel_size: int = 3,
-        ar_order: int = 1,
         batch_norm: bool = True,
         hidden: Sequence[int] = (),
         dropout: float = 0.0,
-        **arma: Unpack[ARMAOptions],
+        **conv: Unpack[Conv2dOptions],
     ) -> None:
         super().__init__()
         positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
@@ -103,7 +100,7 @@ class VGG11(ConfigMixin, nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout should be in [0, 1), got {dropout}")
         self._store_config(locals(), batch_norm=bool(batch_norm), dropout=float(dropout))
-        conv = conv_kwargs(self.config)
+        args = conv_kwargs(self.config)
         self.in_channels = in_channels
         layers: list[nn.Module] = []
         c = in_channels
@@ -112,7 +109,7 @@ class VGG11(ConfigMixin, nn.Module):
                 layers.append(nn.MaxPool2d(2))
                 continue
             out = width * int(item)
-            layers.append(make_conv2d(in_channels=c, out_channels=out, **conv))
+            layers.append(make_conv2d(in_channels=c, out_channels=out, **args))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(out))
             layers.append(nn.ReLU())
@@ -169,13 +166,12 @@ class ResNet18(ConfigMixin, nn.Module):
     Args:
         num_classes: number of output logits.
         in_channels: input channels.
-        layer: factory kind of the 17 3×3 convolutions (stem + 16 in the blocks).
         width: channels of the stem and first stage ``w`` (stages w, 2w, 4w, 8w).
-        kernel_size: of the factory convolutions.
-        ar_order: AR stages per axis of the ARMA kinds.
-        **arma: the ARMA layers' options
-            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
-            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
+        **conv: the 17 factory convolutions' options (stem + 16 in the blocks;
+            [`Conv2dOptions`][longrange_models.Conv2dOptions]: ``layer``, their kind,
+            ``kernel_size``, ``ar_order``, AR stages per axis of the ARMA kinds, and the ARMA
+            options ``ar_init``, ``boundary``, ``reparam``, ``ar_eps``, ``method``, for the ARMA
+            kinds only; defaults ``make_conv2d``'s and ``ARMA2d``'s, ``layer="conv"``).
 
     Convolutions have no bias (BatchNorm follows each), as the usual CIFAR ResNet.
     """
@@ -184,26 +180,23 @@ class ResNet18(ConfigMixin, nn.Module):
         self,
         num_classes: int = 10,
         in_channels: int = 3,
-        layer: LayerKind = "conv",
         width: int = 64,
-        kernel_size: int = 3,
-        ar_order: int = 1,
-        **arma: Unpack[ARMAOptions],
+        **conv: Unpack[Conv2dOptions],
     ) -> None:
         super().__init__()
         positive_ints(num_classes=num_classes, in_channels=in_channels, width=width)
         self._store_config(locals())
-        conv = conv_kwargs(self.config)
-        conv["bias"] = False
+        args = conv_kwargs(self.config)
+        args["bias"] = False
         self.in_channels = in_channels
-        self.stem = make_conv2d(in_channels=in_channels, out_channels=width, **conv)
+        self.stem = make_conv2d(in_channels=in_channels, out_channels=width, **args)
         self.bn = nn.BatchNorm2d(width)
         stages: list[nn.Module] = []
         c = width
         for i, stride in enumerate((1, 2, 2, 2)):
             out = width * 2**i
             stages.append(
-                nn.Sequential(BasicBlock(c, out, stride, conv), BasicBlock(out, out, 1, conv))
+                nn.Sequential(BasicBlock(c, out, stride, args), BasicBlock(out, out, 1, args))
             )
             c = out
         self.layers = nn.Sequential(*stages)

@@ -16,11 +16,13 @@ keeps the (normalised) arguments as ``self.config``. Then:
 Option groups: a constructor may take a group of options that belongs to a layer it builds as
 ``**name: Unpack[SomeOptions]`` (a ``TypedDict(total=False)`` defined once, by the package that
 owns the layer: [`arma_core.ARMAOptions`][arma_core.ARMAOptions],
-[`multires_core.MultiresConvOptions`][multires_core.MultiresConvOptions]). The config then has one
-field per key of the ``TypedDict``, after the named arguments, whose default is the consuming
-layer's own: the ``TypedDict``'s ``__defaults_from__`` names that callable and
+[`multires_core.MultiresConvOptions`][multires_core.MultiresConvOptions],
+[`Conv2dOptions`][longrange_models.Conv2dOptions]). The config then has one field per key of the
+``TypedDict``, after the named arguments, whose default is the consuming layer's own: the
+``TypedDict``'s ``__defaults_from__`` names that callable and
 [`option_defaults`][longrange_models.config.option_defaults] reads its signature, so a default is
-written once, where the option is used. A keyword that is neither an argument nor a key of the
+written once, where the option is used (a key the callable requires takes the group's
+``__required_defaults__``). A keyword that is neither an argument nor a key of the
 group raises a ``TypeError`` naming it.
 
 [`literal_type`][longrange_models.config.literal_type] turns a table's keys into a ``Literal`` for
@@ -161,7 +163,9 @@ def option_defaults(options: type) -> dict[str, Any]:
     """The keys of the option group ``options`` (a ``TypedDict``), in order, with their
     defaults: those of the callable that consumes them, ``options.__defaults_from__`` (a layer
     class or a function; its own option groups are followed). A key without a default there
-    maps to ``inspect.Parameter.empty`` (a required argument)."""
+    takes the group's own, ``options.__required_defaults__`` (a dict; e.g. the layer kind, which
+    a call of the factory names but a model defaults), else maps to ``inspect.Parameter.empty``
+    (a required argument)."""
     if not is_typeddict(options):
         raise TypeError(f"options should be a TypedDict, got {options!r}")
     consumer = getattr(options, "__defaults_from__", None)
@@ -174,6 +178,15 @@ def option_defaults(options: type) -> dict[str, Any]:
     missing = [k for k in options.__annotations__ if k not in found]
     if missing:
         raise TypeError(f"{consumer.__qualname__} takes no {missing} of {options.__name__}")
+    own = getattr(options, "__required_defaults__", {})
+    empty = inspect.Parameter.empty
+    wrong = [k for k in own if k not in options.__annotations__ or found[k] is not empty]
+    if wrong:
+        raise TypeError(
+            f"{options.__name__}.__required_defaults__ should name only keys that "
+            f"{consumer.__qualname__} requires, got {wrong}"
+        )
+    found.update(own)
     return {k: found[k] for k in options.__annotations__}
 
 

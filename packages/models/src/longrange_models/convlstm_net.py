@@ -24,12 +24,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from arma_core import ARMAOptions
-
 from ._checks import positive_int, positive_ints
 from .cells import ConvGRUCell, ConvLSTMCell, _ConvCell
 from .config import ConfigMixin, literal_type
-from .factory import ARMA_DEFAULTS, LayerKind, check_layer_kind, is_arma
+from .factory import ARMA_DEFAULTS, CONV2D_DEFAULTS, Conv2dOptions, check_layer_kind, is_arma
 from .non_local import NonLocal2d
 from .rotation_gru import RotationConvGRUCell
 
@@ -86,11 +84,8 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         hidden_channels: ``K`` of every cell (the papers: 32).
         num_layers: recurrent cells (the papers: 12).
         block_size: cells per block; must divide ``num_layers`` (the papers: 3).
-        layer: convolution kind of every cell, one of
-            [`LAYER_KINDS`][longrange_models.LAYER_KINDS].
-        kernel_size: of the cells' (moving-average) convolutions, odd.
-        dilation: of those convolutions; default per kind (2 for the dilated kinds).
-        ar_order: AR stages per axis for the ARMA kinds (1 = the papers' AR kernel 3×3).
+        dilation: of the cells' (moving-average) convolutions; default per kind (2 for the
+            dilated kinds).
         cell: a key of [`CELLS`][longrange_models.CELLS]: ``"lstm"``
             ([`ConvLSTMCell`][longrange_models.ConvLSTMCell]), ``"gru"`` or ``"rotation_gru"``
             (needs ``frame_size``;
@@ -105,10 +100,13 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         non_local_sub_sample: max-pool the keys and values of the non-local blocks by 2.
         frame_size: ``(H, W)`` of the frames; needed by (only) the cells sized to the frame
             (``cell="rotation_gru"``), which then accept only that size.
-        **arma: the cells' ARMA layers' options
-            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
-            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), ARMA kinds only (for
-            the plain kinds they must keep their defaults).
+        **conv: the cells' convolutions' options
+            ([`Conv2dOptions`][longrange_models.Conv2dOptions]: ``layer``, the kind of every
+            cell's convolutions, one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS];
+            ``kernel_size``, odd; ``ar_order``, AR stages per axis for the ARMA kinds (1 = the
+            papers' AR kernel 3×3); and the ARMA options ``ar_init``, ``boundary``, ``reparam``,
+            ``ar_eps``, ``method``, ARMA kinds only (for the plain kinds they must keep their
+            defaults); defaults ``make_conv2d``'s and ``ARMA2d``'s, ``layer="conv"``).
 
     Shape:
         ``inputs (N, T_in, C, H, W)`` -> ``(N, T_out, C, H, W)``.
@@ -126,10 +124,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         hidden_channels: int = 32,
         num_layers: int = 12,
         block_size: int = 3,
-        layer: LayerKind = "conv",
-        kernel_size: int = 3,
         dilation: int | None = None,
-        ar_order: int = 1,
         cell: CellKind = "lstm",
         patch_size: int = 1,
         non_local_layers: tuple[int, ...] | list[int] = (),
@@ -137,7 +132,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
         skip_stride: int | None = 2,
         non_local_sub_sample: bool = True,
         frame_size: tuple[int, int] | list[int] | None = None,
-        **arma: Unpack[ARMAOptions],
+        **conv: Unpack[Conv2dOptions],
     ) -> None:
         super().__init__()
         positive_ints(
@@ -148,7 +143,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             raise ValueError(
                 f"block_size should divide num_layers={num_layers}, got block_size={block_size}"
             )
-        check_layer_kind(layer)
+        check_layer_kind(conv.get("layer", CONV2D_DEFAULTS["layer"]))
         if cell not in CELLS:
             raise ValueError(f"cell should be one of {tuple(CELLS)}, got {cell!r}")
         if output_activation not in OUTPUT_ACTIVATIONS:
@@ -183,6 +178,7 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
             locals(), non_local_layers=nl, non_local_sub_sample=bool(non_local_sub_sample)
         )
         cfg = self.config
+        layer = cfg.layer
         arma_options = {name: getattr(cfg, name) for name in ARMA_DEFAULTS}
         if not is_arma(layer):
             for name, v in arma_options.items():
@@ -212,9 +208,9 @@ class ConvLSTMNet(ConfigMixin, nn.Module):
                     channels,
                     hidden_channels,
                     layer,
-                    kernel_size,
+                    cfg.kernel_size,
                     dilation=dilation,
-                    ar_order=ar_order,
+                    ar_order=cfg.ar_order,
                     **cell_kwargs,
                     **arma_options,
                 )

@@ -4,6 +4,11 @@
 ``nn.Conv2d``; ``"dilated"`` an ``nn.Conv2d`` with dilation (default 2); ``"dilated-arma"`` an
 ``ARMA2d`` whose moving-average (convolution) part is dilated. All four keep the spatial size at
 stride 1, so swapping the kind never changes a model's shapes.
+
+A model passes its factory options through as one group,
+[`Conv2dOptions`][longrange_models.Conv2dOptions] (``layer``, ``kernel_size``, ``ar_order`` and
+the ARMA options), taken as ``**conv: Unpack[Conv2dOptions]``; their defaults are
+``make_conv2d``'s (``ARMA2d``'s for the ARMA options), read from its signature.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from .config import option_defaults
 
 __all__ = [
     "ARMA_DEFAULTS",
+    "CONV2D_DEFAULTS",
     "LAYER_KINDS",
+    "Conv2dOptions",
     "LayerKind",
     "arma_kwargs",
     "check_layer_kind",
@@ -37,6 +44,26 @@ _DEFAULT_DILATION: dict[LayerKind, int] = {"conv": 1, "dilated": 2, "arma": 1, "
 #: keys), at [`arma_core.ARMA2d`][arma_core.ARMA2d]'s defaults (read from its signature).
 ARMA_DEFAULTS: dict[str, Any] = option_defaults(ARMAOptions)
 _ARMA_OPTIONS = tuple(ARMA_DEFAULTS)
+
+
+class Conv2dOptions(ARMAOptions, total=False):
+    """The options of [`make_conv2d`][longrange_models.make_conv2d] a model passes to every
+    factory convolution it builds: ``layer`` (a kind of
+    [`LAYER_KINDS`][longrange_models.LAYER_KINDS]), ``kernel_size`` (odd), ``ar_order`` (AR
+    stages per axis of the ARMA kinds) and the ARMA options
+    ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``, ``reparam``,
+    ``ar_eps``, ``method``; for the ARMA kinds only).
+
+    Every key is optional; a key left out takes ``make_conv2d``'s default
+    (``Conv2dOptions.__defaults_from__``; ``ARMA2d``'s for the ARMA options), and ``layer``,
+    which a ``make_conv2d`` call must name, ``"conv"`` (``__required_defaults__``). Models take
+    the group as ``**conv: Unpack[Conv2dOptions]``; the per-layer arguments (channels, stride,
+    groups, bias) and ``dilation`` are not in it.
+    """
+
+    layer: LayerKind
+    kernel_size: int
+    ar_order: int
 
 
 class _ConvArgs(TypedDict):
@@ -130,6 +157,15 @@ def make_conv2d(
     return nn.Conv2d(in_channels, out_channels, kernel_size, **conv_args)
 
 
+#: The callable whose signature holds the group's defaults (read, not repeated, by the models);
+#: ``layer`` has none there (a call names its kind), so the group declares a model's default kind.
+setattr(Conv2dOptions, "__defaults_from__", make_conv2d)  # noqa: B010
+setattr(Conv2dOptions, "__required_defaults__", {"layer": "conv"})  # noqa: B010
+#: [`Conv2dOptions`][longrange_models.Conv2dOptions]' keys at their defaults (``make_conv2d``'s,
+#: ``ARMA2d``'s for the ARMA options, ``layer="conv"``).
+CONV2D_DEFAULTS: dict[str, Any] = option_defaults(Conv2dOptions)
+
+
 def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
     """[`make_conv2d`][longrange_models.make_conv2d] keyword arguments for ``layer``: the ARMA
     options only for ARMA kinds.
@@ -151,8 +187,9 @@ def arma_kwargs(layer: str, ar_order: int, **options: Any) -> dict[str, Any]:
 
 
 def conv_kwargs(config: Any) -> dict[str, Any]:
-    """The [`make_conv2d`][longrange_models.make_conv2d] arguments a model's ``config`` holds:
-    ``layer``, ``kernel_size``, ``ar_order`` and the ARMA options, through
+    """The [`make_conv2d`][longrange_models.make_conv2d] arguments a model's ``config`` holds
+    (the keys of [`Conv2dOptions`][longrange_models.Conv2dOptions]): ``layer``, ``kernel_size``,
+    ``ar_order`` and the ARMA options, through
     [`arma_kwargs`][longrange_models.arma_kwargs] (options at their defaults dropped)."""
     options = {name: getattr(config, name) for name in ARMA_DEFAULTS}
     layer = check_layer_kind(config.layer)

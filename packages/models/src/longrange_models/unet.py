@@ -23,11 +23,16 @@ from typing import Any, ClassVar, Literal, Unpack, get_args
 import torch
 from torch import Tensor, nn
 
-from arma_core import ARMAOptions
-
 from ._checks import positive_ints
 from .config import ConfigMixin
-from .factory import LayerKind, check_layer_kind, conv_kwargs, is_arma, make_conv2d
+from .factory import (
+    CONV2D_DEFAULTS,
+    Conv2dOptions,
+    check_layer_kind,
+    conv_kwargs,
+    is_arma,
+    make_conv2d,
+)
 from .non_local import NonLocal2d
 
 __all__ = [
@@ -104,18 +109,18 @@ class UNet(ConfigMixin, nn.Module):
         out_channels: as ``in_channels``.
         width: channels of the first level ``w``; level ``i`` has ``w·2^i``.
         depth: number of 2× downsamplings ``D`` (the bottleneck runs at ``H/2^D``).
-        layer: one of [`LAYER_KINDS`][longrange_models.LAYER_KINDS].
-        kernel_size: of the factory convolutions (odd).
-        ar_order: AR stages per axis for the ARMA kinds (1 = the papers' 3×3 AR kernel).
         non_local: insert a [`NonLocal2d`][longrange_models.NonLocal2d] after the bottleneck block
             (identity at init).
         non_local_inner: its inner channels (default half its ``w·2^D`` channels).
         non_local_sub_sample: max-pool its keys and values by 2.
         batch_norm: BatchNorm after every factory convolution.
         upsample: ``"nearest"`` (the authors' code), ``"bilinear"`` or ``"transposed"``.
-        **arma: the ARMA layers' options
-            ([`arma_core.ARMAOptions`][arma_core.ARMAOptions]: ``ar_init``, ``boundary``,
-            ``reparam``, ``ar_eps``, ``method``; defaults ``ARMA2d``'s), for the ARMA kinds only.
+        **conv: the factory convolutions' options
+            ([`Conv2dOptions`][longrange_models.Conv2dOptions]: ``layer``, one of
+            [`LAYER_KINDS`][longrange_models.LAYER_KINDS]; ``kernel_size``, odd; ``ar_order``, AR
+            stages per axis for the ARMA kinds (1 = the papers' 3×3 AR kernel); and the ARMA
+            options ``ar_init``, ``boundary``, ``reparam``, ``ar_eps``, ``method``, for the ARMA
+            kinds only; defaults ``make_conv2d``'s and ``ARMA2d``'s, ``layer="conv"``).
 
     ``UNet.preset(name, **overrides)`` builds one of the papers' models
     [`UNET_PRESETS`][longrange_models.UNET_PRESETS] (``"unet"``, ``"arma_unet"``, ``"nl_unet"``,
@@ -130,19 +135,16 @@ class UNet(ConfigMixin, nn.Module):
         out_channels: int,
         width: int = 64,
         depth: int = 4,
-        layer: LayerKind = "conv",
-        kernel_size: int = 3,
-        ar_order: int = 1,
         non_local: bool = False,
         non_local_inner: int | None = None,
         non_local_sub_sample: bool = False,
         batch_norm: bool = True,
         upsample: UpsampleMode = "nearest",
-        **arma: Unpack[ARMAOptions],
+        **conv: Unpack[Conv2dOptions],
     ) -> None:
         super().__init__()
         positive_ints(in_channels=in_channels, out_channels=out_channels, width=width, depth=depth)
-        check_layer_kind(layer)
+        check_layer_kind(conv.get("layer", CONV2D_DEFAULTS["layer"]))
         if upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample should be one of {UPSAMPLE_MODES}, got {upsample!r}")
         self._store_config(
@@ -151,12 +153,12 @@ class UNet(ConfigMixin, nn.Module):
             non_local_sub_sample=bool(non_local_sub_sample),
             batch_norm=bool(batch_norm),
         )
-        conv = conv_kwargs(self.config)
+        args = conv_kwargs(self.config)
         ch = [width * 2**i for i in range(depth + 1)]
         self.in_channels, self.out_channels, self.depth = in_channels, out_channels, depth
         self.down = nn.ModuleList(
-            [_DoubleConv(in_channels, ch[0], batch_norm, conv)]
-            + [_DoubleConv(ch[i - 1], ch[i], batch_norm, conv) for i in range(1, depth + 1)]
+            [_DoubleConv(in_channels, ch[0], batch_norm, args)]
+            + [_DoubleConv(ch[i - 1], ch[i], batch_norm, args) for i in range(1, depth + 1)]
         )
         self.pool = nn.MaxPool2d(2)
         self.non_local = (
@@ -165,13 +167,14 @@ class UNet(ConfigMixin, nn.Module):
             else nn.Identity()
         )
         self.up = nn.ModuleList(
-            [_Up(ch[i + 1], ch[i], upsample, batch_norm, conv) for i in reversed(range(depth))]
+            [_Up(ch[i + 1], ch[i], upsample, batch_norm, args) for i in reversed(range(depth))]
         )
         self.up_blocks = nn.ModuleList(
-            [_DoubleConv(2 * ch[i], ch[i], batch_norm, conv) for i in reversed(range(depth))]
+            [_DoubleConv(2 * ch[i], ch[i], batch_norm, args) for i in reversed(range(depth))]
         )
         self.head = nn.Conv2d(ch[0], out_channels, 1)
-        self._min_side = 2**depth * (2 * ar_order + 1) if is_arma(layer) else 2**depth
+        c = self.config
+        self._min_side = 2**depth * (2 * c.ar_order + 1) if is_arma(c.layer) else 2**depth
 
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor):
