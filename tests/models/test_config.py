@@ -251,7 +251,7 @@ def _layer(x: int, *, boundary: str = "zero", ar_eps: float = 0.5) -> None:
     """The consumer of ``_Options``: its signature holds the defaults."""
 
 
-_Options.__defaults_from__ = _layer  # type: ignore[attr-defined]
+_Options.__defaults_from__ = _layer  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
 
 
 class _Net(ConfigMixin, nn.Module):
@@ -287,7 +287,7 @@ def test_option_groups_of_a_config():
 
     with pytest.raises(TypeError, match="Orphan should name the callable"):
         option_defaults(Orphan)
-    Orphan.__defaults_from__ = lambda: None  # type: ignore[attr-defined]
+    Orphan.__defaults_from__ = lambda: None  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
     with pytest.raises(TypeError, match=r"takes no \['ar_eps'\] of Orphan"):
         option_defaults(Orphan)
 
@@ -300,14 +300,14 @@ def test_a_group_declares_the_defaults_its_layer_requires():
     def make(kind: str, *, ar_eps: float = 0.5) -> None:
         """``kind`` has no default here: a call names it."""
 
-    Kind.__defaults_from__ = make  # type: ignore[attr-defined]
+    Kind.__defaults_from__ = make  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
     assert option_defaults(Kind) == {"kind": inspect.Parameter.empty, "ar_eps": 0.5}
-    Kind.__required_defaults__ = {"kind": "plain"}  # type: ignore[attr-defined]
+    Kind.__required_defaults__ = {"kind": "plain"}  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
     assert option_defaults(Kind) == {"kind": "plain", "ar_eps": 0.5}
-    Kind.__required_defaults__ = {"kind": "plain", "ar_eps": 0.1}  # type: ignore[attr-defined]
+    Kind.__required_defaults__ = {"kind": "plain", "ar_eps": 0.1}  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
     with pytest.raises(TypeError, match=r"only keys that .*make requires, got \['ar_eps'\]"):
         option_defaults(Kind)
-    Kind.__required_defaults__ = {"colour": 1}  # type: ignore[attr-defined]
+    Kind.__required_defaults__ = {"colour": 1}  # type: ignore[attr-defined]  # the hook, set on a TypedDict class
     with pytest.raises(TypeError, match=r"got \['colour'\]"):
         option_defaults(Kind)
 

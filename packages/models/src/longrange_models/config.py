@@ -124,7 +124,8 @@ def _unpacked(function: Callable[..., Any], param: inspect.Parameter) -> type | 
 
 def _init_of(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function``, or the ``__init__`` of a class (whose signature names its arguments)."""
-    return function.__init__ if isinstance(function, type) else function  # type: ignore[misc]
+    # mypy refuses __init__ read off an instance of type (misc); a class's __init__ is what we want
+    return function.__init__ if isinstance(function, type) else function  # type: ignore[misc]  # see above
 
 
 def expanded_parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
