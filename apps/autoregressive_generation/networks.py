@@ -131,7 +131,12 @@ def build_network(
         "dropout": dropout,
     }
     if model == "multiresar":
-        kw: dict[str, Any] = {**common, "num_blocks": num_blocks, "kernel_size": kernel_size, "norm": norm}
+        kw: dict[str, Any] = {
+            **common,
+            "num_blocks": num_blocks,
+            "kernel_size": kernel_size,
+            "norm": norm,
+        }
         if param_budget is None:
             mr = MultiresAR(channels=channels, **kw)
         else:
